@@ -1,0 +1,287 @@
+//! Plain configuration structs, one per stage, each with `Default` and
+//! `validate()`. The CLI turns flags into a [`ScanConfig`]; each stage takes
+//! only its own sub-config. Validation errors name the flag.
+
+use crate::error::{Error, Result};
+
+/// Which input key holds each field (`--field text=body`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldMap {
+    /// Key of the article id. Default `id`.
+    pub id: String,
+    /// Key of the article text. Default `text`.
+    pub text: String,
+    /// Key of the headline. Default `title`.
+    pub title: String,
+    /// Key of the outlet. Default `outlet`.
+    pub outlet: String,
+    /// Key of the publication date. Default `date`.
+    pub date: String,
+    /// Key of the URL. Default `url`.
+    pub url: String,
+}
+
+impl Default for FieldMap {
+    fn default() -> Self {
+        FieldMap {
+            id: "id".into(),
+            text: "text".into(),
+            title: "title".into(),
+            outlet: "outlet".into(),
+            date: "date".into(),
+            url: "url".into(),
+        }
+    }
+}
+
+impl FieldMap {
+    /// Applies one `field=key` mapping, e.g. `text=body`.
+    pub fn set(&mut self, mapping: &str) -> Result<()> {
+        let (field, key) = mapping
+            .split_once('=')
+            .ok_or_else(|| Error::config("--field", format!("'{mapping}' is not FIELD=KEY")))?;
+        if key.is_empty() {
+            return Err(Error::config("--field", format!("'{mapping}' has an empty key")));
+        }
+        let slot = match field {
+            "id" => &mut self.id,
+            "text" => &mut self.text,
+            "title" => &mut self.title,
+            "outlet" => &mut self.outlet,
+            "date" => &mut self.date,
+            "url" => &mut self.url,
+            other => {
+                return Err(Error::config(
+                    "--field",
+                    format!("unknown field '{other}' (one of id, text, title, outlet, date, url)"),
+                ));
+            }
+        };
+        *slot = key.to_string();
+        Ok(())
+    }
+}
+
+/// Input format, normally chosen by file extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One article per file.
+    Text,
+    /// One JSON object per line.
+    Jsonl,
+    /// CSV with a header row.
+    Csv,
+    /// Reuters-21578 SGML (`<REUTERS>` records).
+    ReutersSgml,
+}
+
+/// How to read inputs.
+#[derive(Clone, Debug, Default)]
+pub struct IngestConfig {
+    /// Key names.
+    pub fields: FieldMap,
+    /// Force one format for every file argument instead of guessing by extension.
+    pub format: Option<Format>,
+    /// Stop at the first bad record instead of skipping it.
+    pub strict: bool,
+}
+
+/// How text becomes shingles.
+#[derive(Clone, Debug)]
+pub struct ShingleConfig {
+    /// Words per shingle (`--shingle`). Default 5.
+    pub k: usize,
+}
+
+impl Default for ShingleConfig {
+    fn default() -> Self {
+        ShingleConfig { k: 5 }
+    }
+}
+
+impl ShingleConfig {
+    /// Checks the values.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=16).contains(&self.k) {
+            return Err(Error::config("--shingle", "must be between 1 and 16 words"));
+        }
+        Ok(())
+    }
+}
+
+/// How shingle sets become MinHash signatures.
+#[derive(Clone, Debug)]
+pub struct SketchConfig {
+    /// Slots per signature (`--permutations`). Default 128.
+    pub num_perm: usize,
+    /// Seed of the hash functions (`--seed`). Default 42.
+    pub seed: u64,
+}
+
+impl Default for SketchConfig {
+    fn default() -> Self {
+        SketchConfig {
+            num_perm: 128,
+            seed: 42,
+        }
+    }
+}
+
+impl SketchConfig {
+    /// Checks the values.
+    pub fn validate(&self) -> Result<()> {
+        if !(8..=1024).contains(&self.num_perm) {
+            return Err(Error::config("--permutations", "must be between 8 and 1024"));
+        }
+        Ok(())
+    }
+}
+
+/// How signatures become candidate pairs.
+#[derive(Clone, Debug)]
+pub struct LshConfig {
+    /// Jaccard threshold the bands are tuned for (`--threshold`). Default 0.3:
+    /// low, because truncated and padded reruns have low document Jaccard;
+    /// verification decides what is related.
+    pub threshold: f64,
+    /// Weight of false positives in the band optimisation. Default 0.5.
+    pub fp_weight: f64,
+    /// Weight of false negatives in the band optimisation. Default 0.5.
+    pub fn_weight: f64,
+    /// Buckets with more documents than this are not expanded into pairs
+    /// (`--bucket-cap`). Default 200.
+    pub bucket_cap: usize,
+}
+
+impl Default for LshConfig {
+    fn default() -> Self {
+        LshConfig {
+            threshold: 0.3,
+            fp_weight: 0.5,
+            fn_weight: 0.5,
+            bucket_cap: 200,
+        }
+    }
+}
+
+impl LshConfig {
+    /// Checks the values.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.threshold > 0.0 && self.threshold < 1.0) {
+            return Err(Error::config("--threshold", "must be strictly between 0 and 1"));
+        }
+        if self.fp_weight < 0.0 || self.fn_weight < 0.0 || self.fp_weight + self.fn_weight <= 0.0 {
+            return Err(Error::config("--threshold", "weights must be non-negative and not both 0"));
+        }
+        if self.bucket_cap < 2 {
+            return Err(Error::config("--bucket-cap", "must be at least 2"));
+        }
+        Ok(())
+    }
+}
+
+/// Which shingles count as boilerplate and are left out of every set.
+#[derive(Clone, Debug)]
+pub struct BoilerplateConfig {
+    /// A shingle in more documents than this is boilerplate (`--max-df`).
+    /// 0 means automatic: `max(100, documents / 200)`.
+    pub max_df: usize,
+    /// A shingle in at least this many documents of one outlet is that
+    /// outlet's boilerplate (`--outlet-df`). Default 5; 0 turns it off.
+    pub outlet_df: usize,
+}
+
+impl Default for BoilerplateConfig {
+    fn default() -> Self {
+        BoilerplateConfig {
+            max_df: 0,
+            outlet_df: 5,
+        }
+    }
+}
+
+impl BoilerplateConfig {
+    /// The document-frequency cap for a corpus of `docs` documents.
+    ///
+    /// ```
+    /// use wiretrace::config::BoilerplateConfig;
+    /// let auto = BoilerplateConfig::default();
+    /// assert_eq!(auto.effective_max_df(5), 100);
+    /// assert_eq!(auto.effective_max_df(1_000_000), 5_000);
+    /// let fixed = BoilerplateConfig { max_df: 30, ..auto };
+    /// assert_eq!(fixed.effective_max_df(1_000_000), 30);
+    /// ```
+    pub fn effective_max_df(&self, docs: usize) -> usize {
+        if self.max_df > 0 {
+            self.max_df
+        } else {
+            (docs / 200).max(100)
+        }
+    }
+}
+
+/// How candidate pairs are scored and labelled.
+#[derive(Clone, Debug)]
+pub struct VerifyConfig {
+    /// Jaccard at or above which a pair is a `rerun` (`--rerun-jaccard`). Default 0.6.
+    pub rerun_jaccard: f64,
+    /// Containment of the smaller in the larger at or above which a pair is
+    /// an `excerpt` (`--containment`). Default 0.5.
+    pub containment: f64,
+    /// Fewest shared shingles for any relation (`--min-shared`). Default 20,
+    /// i.e. at least one shared run of 24 words at k = 5.
+    pub min_shared: usize,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        VerifyConfig {
+            rerun_jaccard: 0.6,
+            containment: 0.5,
+            min_shared: 20,
+        }
+    }
+}
+
+impl VerifyConfig {
+    /// Checks the values.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.rerun_jaccard > 0.0 && self.rerun_jaccard <= 1.0) {
+            return Err(Error::config("--rerun-jaccard", "must be in (0, 1]"));
+        }
+        if !(self.containment > 0.0 && self.containment <= 1.0) {
+            return Err(Error::config("--containment", "must be in (0, 1]"));
+        }
+        if self.min_shared == 0 {
+            return Err(Error::config("--min-shared", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// Everything `scan` needs.
+#[derive(Clone, Debug, Default)]
+pub struct ScanConfig {
+    /// Reading.
+    pub ingest: IngestConfig,
+    /// Shingling.
+    pub shingle: ShingleConfig,
+    /// Boilerplate removal.
+    pub boilerplate: BoilerplateConfig,
+    /// Sketching.
+    pub sketch: SketchConfig,
+    /// Candidate generation.
+    pub lsh: LshConfig,
+    /// Verification.
+    pub verify: VerifyConfig,
+}
+
+impl ScanConfig {
+    /// Checks every sub-config.
+    pub fn validate(&self) -> Result<()> {
+        self.shingle.validate()?;
+        self.sketch.validate()?;
+        self.lsh.validate()?;
+        self.verify.validate()
+    }
+}

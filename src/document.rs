@@ -1,0 +1,217 @@
+//! The article as read: [`Document`], its [`DocId`], and [`Timestamp`].
+//!
+//! Ingest produces `Document`s; every later stage refers to them by `DocId`,
+//! the position of the document in input order. Ids are dense (`0..n`), so
+//! per-document data lives in plain vectors indexed by `DocId`.
+
+use std::fmt;
+
+/// Position of a document in input order. Dense: `0..n`.
+///
+/// A `u32` limits one run to 4,294,967,295 documents; pair keys pack two of
+/// them into a `u64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DocId(pub u32);
+
+impl DocId {
+    /// The id as an index into per-document vectors.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One article: its user-facing id, its text exactly as read, and metadata.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Document {
+    /// The id the user knows it by (JSONL `id`, a file's relative path, ...).
+    pub id: String,
+    /// The text exactly as read; passage offsets index into it.
+    pub text: String,
+    /// Headline, if the input has one.
+    pub title: Option<String>,
+    /// Publishing outlet, if known.
+    pub outlet: Option<String>,
+    /// Publication time, if known.
+    pub date: Option<Timestamp>,
+    /// Address, if known.
+    pub url: Option<String>,
+}
+
+/// A point in time parsed from ISO 8601, kept with its original spelling.
+///
+/// Ordering is by the instant (seconds since 1970-01-01T00:00:00Z); a date
+/// without a time is taken as midnight UTC.
+#[derive(Clone, Debug)]
+pub struct Timestamp {
+    /// Seconds since the Unix epoch, UTC.
+    pub epoch_seconds: i64,
+    /// The text it was parsed from.
+    pub text: String,
+}
+
+impl PartialEq for Timestamp {
+    fn eq(&self, other: &Self) -> bool {
+        self.epoch_seconds == other.epoch_seconds
+    }
+}
+impl Eq for Timestamp {}
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.epoch_seconds.cmp(&other.epoch_seconds)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Timestamp {
+    /// Parses `YYYY-MM-DD`, optionally followed by `T` or a space,
+    /// `hh:mm[:ss[.fraction]]` and a zone (`Z` or `±hh:mm` / `±hhmm`).
+    ///
+    /// ```
+    /// use wiretrace::document::Timestamp;
+    /// let a = Timestamp::parse("2022-01-12").unwrap();
+    /// let b = Timestamp::parse("2022-01-12T10:30:00+01:00").unwrap();
+    /// assert_eq!(a.epoch_seconds, 1_641_945_600);
+    /// assert_eq!(b.epoch_seconds - a.epoch_seconds, 9 * 3600 + 30 * 60);
+    /// assert!(Timestamp::parse("12/01/2022").is_none());
+    /// ```
+    pub fn parse(text: &str) -> Option<Timestamp> {
+        let s = text.trim();
+        let b = s.as_bytes();
+        if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let year = num(&b[0..4])?;
+        let month = num(&b[5..7])?;
+        let day = num(&b[8..10])?;
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+            return None;
+        }
+        let mut secs = days_from_civil(year, month, day) * 86_400;
+        let mut rest = &b[10..];
+        if !rest.is_empty() {
+            if rest[0] != b'T' && rest[0] != b' ' && rest[0] != b't' {
+                return None;
+            }
+            rest = &rest[1..];
+            if rest.len() < 5 || rest[2] != b':' {
+                return None;
+            }
+            let h = num(&rest[0..2])?;
+            let m = num(&rest[3..5])?;
+            if h > 23 || m > 59 {
+                return None;
+            }
+            secs += h * 3600 + m * 60;
+            rest = &rest[5..];
+            if rest.len() >= 3 && rest[0] == b':' {
+                let sec = num(&rest[1..3])?;
+                if sec > 60 {
+                    return None;
+                }
+                secs += sec;
+                rest = &rest[3..];
+                if !rest.is_empty() && (rest[0] == b'.' || rest[0] == b',') {
+                    let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                    if digits == 0 {
+                        return None;
+                    }
+                    rest = &rest[1 + digits..];
+                }
+            }
+            match rest {
+                [] | [b'Z'] | [b'z'] => {}
+                [sign @ (b'+' | b'-'), zone @ ..] => {
+                    let (zh, zm) = match zone {
+                        [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => {
+                            (num(&[*h1, *h2])?, num(&[*m1, *m2])?)
+                        }
+                        [h1, h2] => (num(&[*h1, *h2])?, 0),
+                        _ => return None,
+                    };
+                    let offset = zh * 3600 + zm * 60;
+                    secs += if *sign == b'+' { -offset } else { offset };
+                }
+                _ => return None,
+            }
+        }
+        Some(Timestamp {
+            epoch_seconds: secs,
+            text: s.to_string(),
+        })
+    }
+}
+
+fn num(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0')))
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_common_forms() {
+        let base = Timestamp::parse("1987-02-26").unwrap().epoch_seconds;
+        assert_eq!(base, 541_296_000);
+        let t = Timestamp::parse("1987-02-26T15:01:01.79Z").unwrap();
+        assert_eq!(t.epoch_seconds - base, 15 * 3600 + 61);
+        let t = Timestamp::parse("1987-02-26 15:01").unwrap();
+        assert_eq!(t.epoch_seconds - base, 15 * 3600 + 60);
+        let t = Timestamp::parse("1987-02-26T15:00:00-0500").unwrap();
+        assert_eq!(t.epoch_seconds - base, 20 * 3600);
+    }
+
+    #[test]
+    fn rejects_nonsense() {
+        for bad in [
+            "",
+            "2022-13-01",
+            "2022-02-30",
+            "2022-01-01X",
+            "2022-01-01T25:00",
+            "yesterday",
+            "2022-01-01T10:00+5",
+        ] {
+            assert!(Timestamp::parse(bad).is_none(), "{bad} should not parse");
+        }
+        assert!(Timestamp::parse("2024-02-29").is_some());
+        assert!(Timestamp::parse("2023-02-29").is_none());
+    }
+}

@@ -1,0 +1,169 @@
+//! JSONL records: one JSON object per line. Only the six mapped keys are
+//! kept; every other key is skipped without being built into a value.
+
+use std::fmt;
+use std::io::BufRead;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+use super::{RawFields, RawSink, StreamError, field_names};
+use crate::config::FieldMap;
+use crate::error::SkipReason;
+
+pub(crate) fn read(
+    mut stream: Box<dyn BufRead + Send>,
+    fields: &FieldMap,
+    sink: &mut RawSink<'_>,
+) -> Result<(), StreamError> {
+    let names = field_names(fields);
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut line_no = 0u64;
+    loop {
+        buf.clear();
+        let n = stream
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| StreamError::Io(line_no + 1, e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        let line = trim_line(&buf);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        sink(line_no, parse_line(line, &names))?;
+    }
+}
+
+fn trim_line(buf: &[u8]) -> &[u8] {
+    let mut end = buf.len();
+    while end > 0 && (buf[end - 1] == b'\n' || buf[end - 1] == b'\r') {
+        end -= 1;
+    }
+    &buf[..end]
+}
+
+/// Parses one line into raw fields.
+pub(crate) fn parse_line(
+    line: &[u8],
+    names: &[&str; 6],
+) -> Result<RawFields, (SkipReason, String)> {
+    let text = std::str::from_utf8(line).map_err(|e| {
+        (SkipReason::InvalidUtf8, format!("invalid UTF-8 at byte {}", e.valid_up_to()))
+    })?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw = Picker { names }
+        .deserialize(&mut de)
+        .and_then(|raw| de.end().map(|()| raw))
+        .map_err(|e| (SkipReason::MalformedJson, e.to_string()))?;
+    Ok(raw)
+}
+
+struct Picker<'n> {
+    names: &'n [&'n str; 6],
+}
+
+impl<'de> DeserializeSeed<'de> for Picker<'_> {
+    type Value = RawFields;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<RawFields, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Picker<'_> {
+    type Value = RawFields;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFields, A::Error> {
+        let mut raw = RawFields::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let slot = match self.names.iter().position(|n| *n == key) {
+                Some(0) => &mut raw.id,
+                Some(1) => &mut raw.text,
+                Some(2) => &mut raw.title,
+                Some(3) => &mut raw.outlet,
+                Some(4) => &mut raw.date,
+                Some(5) => &mut raw.url,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = map.next_value::<Scalar>()?.0;
+        }
+        Ok(raw)
+    }
+}
+
+/// A string, a number (kept as its JSON spelling), a bool, or null.
+struct Scalar(Option<String>);
+
+impl<'de> de::Deserialize<'de> for Scalar {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, a number or null")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+                Ok(Scalar(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+                Ok(Scalar(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> [&'static str; 6] {
+        ["id", "text", "title", "outlet", "date", "url"]
+    }
+
+    #[test]
+    fn picks_mapped_keys_and_skips_others() {
+        let line = br#"{"id": 7, "extra": {"deep": [1,2,{"x":null}]}, "text": "caf\u00e9", "outlet": null}"#;
+        let raw = parse_line(line, &names()).unwrap();
+        assert_eq!(raw.id.as_deref(), Some("7"));
+        assert_eq!(raw.text.as_deref(), Some("café"));
+        assert_eq!(raw.outlet, None);
+    }
+
+    #[test]
+    fn reports_malformed_and_non_utf8() {
+        let err = parse_line(br#"{"id": "a", "text": "#, &names()).unwrap_err();
+        assert_eq!(err.0, SkipReason::MalformedJson);
+        let err = parse_line(b"[1, 2]", &names()).unwrap_err();
+        assert_eq!(err.0, SkipReason::MalformedJson);
+        let err = parse_line(b"{\"id\": \"a\xff\"}", &names()).unwrap_err();
+        assert_eq!(err.0, SkipReason::InvalidUtf8);
+        let err = parse_line(br#"{"id": "a"} trailing"#, &names()).unwrap_err();
+        assert_eq!(err.0, SkipReason::MalformedJson);
+    }
+}

@@ -1,0 +1,377 @@
+//! Ingest: turns input paths into a stream of [`Item`]s, each a good
+//! [`Document`] or a [`BadRecord`] that says where and why.
+//!
+//! In: paths (directories of `.txt`, `.txt` files, JSONL, CSV, Reuters SGML,
+//! `.gz`/`.zst` of the record formats, `-` for JSONL on stdin).
+//! Out: items in a deterministic order: arguments in the order given,
+//! directory entries sorted by path, records in file order.
+//!
+//! Invariants: files are streamed record by record (a large file is never
+//! read whole); every record read is emitted exactly once, as a document or
+//! as a bad record, so `read = documents + bad`. The first record with a
+//! given id wins; later ones are bad (`duplicate_id`).
+
+mod csv_input;
+mod jsonl;
+mod sgml;
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use ahash::AHashSet;
+
+use crate::config::{FieldMap, Format, IngestConfig};
+use crate::document::{Document, Timestamp};
+use crate::error::{Error, Result, SkipReason};
+
+/// Where a record came from: a file (or `-`) and a 1-based line number
+/// (0 when the whole file is the record or the file could not be read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The path as given (or relative to the directory argument's parent).
+    pub file: String,
+    /// 1-based line of the record's start; 0 for whole-file records.
+    pub line: u64,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.file)
+        } else {
+            write!(f, "{}:{}", self.file, self.line)
+        }
+    }
+}
+
+/// A record that was read but cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadRecord {
+    /// Where it is.
+    pub location: Location,
+    /// Why it is skipped.
+    pub reason: SkipReason,
+    /// The parser's words, or the offending value.
+    pub detail: String,
+}
+
+impl std::fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.location, self.reason, self.detail)
+    }
+}
+
+/// One unit of ingest output.
+#[derive(Debug)]
+pub enum Item {
+    /// A good article, with where it came from.
+    Doc(Document, Location),
+    /// A record that is skipped.
+    Bad(BadRecord),
+}
+
+/// One file (or stdin) to read, with the format it will be read as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The path; `-` is stdin.
+    pub path: PathBuf,
+    /// How it is read.
+    pub format: Format,
+    /// For `.txt` files: the article id.
+    pub text_id: Option<String>,
+}
+
+/// Raw fields of a record before validation. `None` means absent.
+#[derive(Debug, Default)]
+pub(crate) struct RawFields {
+    pub id: Option<String>,
+    pub text: Option<String>,
+    pub title: Option<String>,
+    pub outlet: Option<String>,
+    pub date: Option<String>,
+    pub url: Option<String>,
+}
+
+/// Guesses the format of a file from its name: `.txt`, `.jsonl`/`.ndjson`/
+/// `.json`, `.csv`, `.sgm`/`.sgml`, each record format optionally followed by
+/// `.gz` or `.zst`.
+///
+/// ```
+/// use wiretrace::config::Format;
+/// use wiretrace::ingest::format_of;
+/// use std::path::Path;
+/// assert_eq!(format_of(Path::new("a/b.jsonl.zst")), Some(Format::Jsonl));
+/// assert_eq!(format_of(Path::new("reut2-000.sgm")), Some(Format::ReutersSgml));
+/// assert_eq!(format_of(Path::new("notes.md")), None);
+/// ```
+pub fn format_of(path: &Path) -> Option<Format> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let base = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".zst"))
+        .unwrap_or(&name);
+    let compressed = base.len() != name.len();
+    let ext = base.rsplit_once('.').map(|(_, e)| e)?;
+    match ext {
+        "txt" if !compressed => Some(Format::Text),
+        "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+        "csv" => Some(Format::Csv),
+        "sgm" | "sgml" => Some(Format::ReutersSgml),
+        _ => None,
+    }
+}
+
+/// Expands the input arguments into sources, in a deterministic order.
+///
+/// A directory yields every `.txt` below it, sorted by path, with ids
+/// relative to the directory (`/`-separated, extension kept). A missing
+/// path or an unknown extension is an error that names it.
+pub fn discover(inputs: &[PathBuf], cfg: &IngestConfig) -> Result<Vec<Source>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            out.push(Source {
+                path: input.clone(),
+                format: cfg.format.unwrap_or(Format::Jsonl),
+                text_id: None,
+            });
+            continue;
+        }
+        let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            walk(input, &mut files)?;
+            files.sort();
+            for f in files {
+                let rel = f.strip_prefix(input).unwrap_or(&f);
+                let id = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.push(Source {
+                    path: f,
+                    format: Format::Text,
+                    text_id: Some(id),
+                });
+            }
+        } else {
+            let format = cfg.format.or_else(|| format_of(input)).ok_or_else(|| Error::Format {
+                path: input.clone(),
+                message: "unknown input format: use .txt, .jsonl, .csv, .sgm (optionally .gz or .zst) or --format".into(),
+            })?;
+            let text_id = (format == Format::Text).then(|| {
+                input
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+            out.push(Source {
+                path: input.clone(),
+                format,
+                text_id,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        let ty = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        if ty.is_dir() || (ty.is_symlink() && path.is_dir()) {
+            walk(&path, out)?;
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Opens a source as a buffered byte stream, decompressing `.gz` and `.zst`.
+fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(BufReader::with_capacity(1 << 20, io::stdin())));
+    }
+    let file = File::open(path)?;
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    let reader: Box<dyn Read + Send> = if name.ends_with(".gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file)))
+    } else if name.ends_with(".zst") {
+        Box::new(zstd::Decoder::new(file)?)
+    } else {
+        Box::new(file)
+    };
+    Ok(Box::new(BufReader::with_capacity(1 << 20, reader)))
+}
+
+/// Reads every source in order and hands each item to `sink`.
+///
+/// The sink may stop the run by returning an error (that is how `--strict`
+/// works: see [`Reader`]). I/O errors on a file are bad records
+/// (`unreadable_file`), not fatal errors.
+pub fn read_sources(
+    sources: &[Source],
+    cfg: &IngestConfig,
+    sink: &mut dyn FnMut(Item) -> Result<()>,
+) -> Result<()> {
+    let mut reader = Reader::new(cfg);
+    for source in sources {
+        reader.read_source(source, sink)?;
+    }
+    Ok(())
+}
+
+/// Validates raw records into documents and remembers ids for duplicate detection.
+pub struct Reader<'a> {
+    cfg: &'a IngestConfig,
+    seen: AHashSet<String>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader with no ids seen yet.
+    pub fn new(cfg: &'a IngestConfig) -> Self {
+        Reader {
+            cfg,
+            seen: AHashSet::new(),
+        }
+    }
+
+    /// Reads one source, emitting each of its records.
+    pub fn read_source(
+        &mut self,
+        source: &Source,
+        sink: &mut dyn FnMut(Item) -> Result<()>,
+    ) -> Result<()> {
+        let file = source.path.to_string_lossy().into_owned();
+        let mut emit = |this: &mut Self, line: u64, raw: std::result::Result<RawFields, (SkipReason, String)>| {
+            let location = Location {
+                file: file.clone(),
+                line,
+            };
+            let item = match raw.and_then(|r| this.validate(r)) {
+                Ok(doc) => Item::Doc(doc, location),
+                Err((reason, detail)) => Item::Bad(BadRecord {
+                    location,
+                    reason,
+                    detail,
+                }),
+            };
+            if let (true, Item::Bad(bad)) = (this.cfg.strict, &item) {
+                return Err(Error::Strict {
+                    location: bad.location.to_string(),
+                    reason: bad.reason,
+                    detail: bad.detail.clone(),
+                });
+            }
+            sink(item)
+        };
+        let stream = match open(&source.path) {
+            Ok(s) => s,
+            Err(e) => return emit(self, 0, Err((SkipReason::UnreadableFile, e.to_string()))),
+        };
+        let fields = self.cfg.fields.clone();
+        let result = match source.format {
+            Format::Text => {
+                let raw = read_text(stream, source.text_id.clone().unwrap_or_default());
+                emit(self, 0, raw).map_err(StreamError::Stop)
+            }
+            Format::Jsonl => jsonl::read(stream, &fields, &mut |line, raw| emit(self, line, raw)),
+            Format::Csv => csv_input::read(stream, &fields, &mut |line, raw| emit(self, line, raw)),
+            Format::ReutersSgml => sgml::read(stream, &mut |line, raw| emit(self, line, raw)),
+        };
+        match result {
+            Err(StreamError::Io(line, e)) => {
+                emit(self, line, Err((SkipReason::UnreadableFile, format!("read failed: {e}"))))
+            }
+            Err(StreamError::Stop(e)) => Err(e),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    fn validate(&mut self, raw: RawFields) -> std::result::Result<Document, (SkipReason, String)> {
+        let id = match raw.id {
+            Some(id) if !id.trim().is_empty() => id,
+            _ => return Err((SkipReason::MissingId, format!("no '{}' field", self.cfg.fields.id))),
+        };
+        let text = raw.text.ok_or_else(|| {
+            (SkipReason::MissingText, format!("record '{id}' has no '{}' field", self.cfg.fields.text))
+        })?;
+        if text.trim().is_empty() {
+            return Err((SkipReason::EmptyText, format!("record '{id}' has an empty text")));
+        }
+        let date = match raw.date.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(d) => Some(Timestamp::parse(d).ok_or_else(|| {
+                (SkipReason::BadDate, format!("record '{id}': '{d}' is not an ISO 8601 date"))
+            })?),
+        };
+        if !self.seen.insert(id.clone()) {
+            return Err((SkipReason::DuplicateId, format!("id '{id}' was already read")));
+        }
+        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        Ok(Document {
+            id,
+            text,
+            title: nonempty(raw.title),
+            outlet: nonempty(raw.outlet),
+            date,
+            url: nonempty(raw.url),
+        })
+    }
+}
+
+/// How a record stream ended early.
+pub(crate) enum StreamError {
+    /// Reading failed at this line; the rest of the file is lost.
+    Io(u64, io::Error),
+    /// The sink stopped the run.
+    Stop(Error),
+}
+
+impl From<Error> for StreamError {
+    fn from(e: Error) -> Self {
+        StreamError::Stop(e)
+    }
+}
+
+/// The callback format readers use: line number and the raw record or why it is bad.
+pub(crate) type RawSink<'s> =
+    dyn FnMut(u64, std::result::Result<RawFields, (SkipReason, String)>) -> Result<()> + 's;
+
+fn read_text(
+    mut stream: Box<dyn BufRead + Send>,
+    id: String,
+) -> std::result::Result<RawFields, (SkipReason, String)> {
+    let mut bytes = Vec::new();
+    stream
+        .read_to_end(&mut bytes)
+        .map_err(|e| (SkipReason::UnreadableFile, e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        (SkipReason::InvalidUtf8, format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()))
+    })?;
+    Ok(RawFields {
+        id: Some(id),
+        text: Some(text),
+        ..RawFields::default()
+    })
+}
+
+/// Checks a field map for the keys the record formats need.
+pub(crate) fn field_names(fields: &FieldMap) -> [&str; 6] {
+    [
+        &fields.id,
+        &fields.text,
+        &fields.title,
+        &fields.outlet,
+        &fields.date,
+        &fields.url,
+    ]
+}

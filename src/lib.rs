@@ -1,0 +1,24 @@
+//! wiretrace finds near-duplicate and syndicated news copy: which outlets
+//! reran the same wire story (verbatim, truncated, padded or reworded) and
+//! which passages they share.
+//!
+//! The pipeline, one module per stage (see `ARCHITECTURE.md`):
+//! [`ingest`] → [`shingle`] → [`boilerplate`] → [`minhash`] → [`lsh`] →
+//! [`verify`] → [`cluster`] → [`report`], driven by [`scan`].
+
+#![warn(missing_docs)]
+
+pub mod boilerplate;
+pub mod cluster;
+pub mod config;
+pub mod document;
+pub mod error;
+pub mod ingest;
+pub mod lsh;
+pub mod minhash;
+pub mod report;
+pub mod scan;
+pub mod shingle;
+pub mod verify;
+
+pub use error::{Error, Result};

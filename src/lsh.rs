@@ -1,0 +1,248 @@
+//! LSH: signatures to candidate pairs by banding, in parallel, without a
+//! global lock.
+//!
+//! In: one [`Signature`](crate::minhash::Signature) per document (documents
+//! without shingles are left out). Out: sorted, deduplicated
+//! [`CandidatePair`]s with `a < b`, and [`BucketStats`] naming the buckets
+//! too large to expand.
+//!
+//! Each signature is cut into `b` bands of `r` rows; a band's key is the
+//! xxh3 of its rows seeded with the band index. All (key, doc) tuples are
+//! sorted in parallel, runs of equal keys are buckets, and each bucket of
+//! up to `bucket_cap` documents emits all its pairs. Chunks of the sorted
+//! tuples are swept by separate threads; pairs are then sorted and
+//! deduplicated. The result does not depend on the number of threads.
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::config::LshConfig;
+use crate::document::DocId;
+
+/// A candidate pair, `a < b`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CandidatePair {
+    /// The smaller id.
+    pub a: DocId,
+    /// The larger id.
+    pub b: DocId,
+}
+
+impl CandidatePair {
+    /// Packs into one `u64` that sorts like the pair.
+    pub fn pack(self) -> u64 {
+        (u64::from(self.a.0) << 32) | u64::from(self.b.0)
+    }
+    /// Inverse of [`pack`](Self::pack).
+    pub fn unpack(v: u64) -> Self {
+        CandidatePair {
+            a: DocId((v >> 32) as u32),
+            b: DocId(v as u32),
+        }
+    }
+}
+
+/// Bands and rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Banding {
+    /// Number of bands.
+    pub bands: usize,
+    /// Rows (slots) per band.
+    pub rows: usize,
+}
+
+impl Banding {
+    /// Probability that two documents of Jaccard `j` share at least one band:
+    /// `1 - (1 - j^r)^b`.
+    pub fn collision_probability(&self, j: f64) -> f64 {
+        1.0 - (1.0 - j.powi(self.rows as i32)).powi(self.bands as i32)
+    }
+}
+
+fn integrate(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    // Composite Simpson's rule; the integrands are smooth polynomials.
+    let n = 200;
+    let h = (hi - lo) / n as f64;
+    let mut s = f(lo) + f(hi);
+    for i in 1..n {
+        let x = lo + i as f64 * h;
+        s += if i % 2 == 1 { 4.0 } else { 2.0 } * f(x);
+    }
+    s * h / 3.0
+}
+
+/// The (bands, rows) with `bands * rows <= num_perm` that minimise
+/// `fp_weight * FP + fn_weight * FN`, where
+/// `FP = ∫_0^t P(j) dj` (pairs below the threshold that collide) and
+/// `FN = ∫_t^1 (1 - P(j)) dj` (pairs above it that do not), with
+/// `P(j) = 1 - (1 - j^r)^b`. This is the criterion datasketch uses.
+///
+/// ```
+/// use wiretrace::lsh::{optimal_banding, Banding};
+/// let p = |t| { let b = optimal_banding(t, 128, 0.5, 0.5); (b.bands, b.rows) };
+/// assert_eq!(p(0.8), (9, 13));
+/// assert_eq!(p(0.5), (25, 5));
+/// assert_eq!(p(0.3), (37, 3));
+/// ```
+pub fn optimal_banding(threshold: f64, num_perm: usize, fp_weight: f64, fn_weight: f64) -> Banding {
+    let mut best = Banding { bands: 1, rows: 1 };
+    let mut best_err = f64::INFINITY;
+    for bands in 1..=num_perm {
+        for rows in 1..=num_perm / bands {
+            let cand = Banding { bands, rows };
+            let fp = integrate(|j| cand.collision_probability(j), 0.0, threshold);
+            let fneg = integrate(|j| 1.0 - cand.collision_probability(j), threshold, 1.0);
+            let err = fp_weight * fp + fn_weight * fneg;
+            if err < best_err {
+                best_err = err;
+                best = cand;
+            }
+        }
+    }
+    best
+}
+
+/// What happened to the buckets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BucketStats {
+    /// Buckets with two or more documents that were expanded.
+    pub expanded: u64,
+    /// Sizes of the buckets not expanded because they exceeded the cap,
+    /// largest first.
+    pub capped_sizes: Vec<usize>,
+}
+
+/// Candidate pairs from signatures. `signatures[i]` belongs to `DocId(i)`;
+/// `None` (no shingles) is left out.
+pub fn candidates(
+    signatures: &[Option<&[u32]>],
+    banding: Banding,
+    cfg: &LshConfig,
+) -> (Vec<CandidatePair>, BucketStats) {
+    let Banding { bands, rows } = banding;
+    let mut tuples: Vec<(u64, u32)> = signatures
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.map(|s| (i, s)))
+        .flat_map_iter(|(i, sig)| {
+            (0..bands).map(move |band| {
+                let rows_slice = &sig[band * rows..(band + 1) * rows];
+                let mut buf = [0u8; 4 * 64];
+                let bytes = if rows <= 64 {
+                    for (k, v) in rows_slice.iter().enumerate() {
+                        buf[k * 4..k * 4 + 4].copy_from_slice(&v.to_le_bytes());
+                    }
+                    xxh3_64_with_seed(&buf[..rows * 4], band as u64)
+                } else {
+                    let v: Vec<u8> = rows_slice.iter().flat_map(|v| v.to_le_bytes()).collect();
+                    xxh3_64_with_seed(&v, band as u64)
+                };
+                (bytes, i as u32)
+            })
+        })
+        .collect();
+    tuples.par_sort_unstable();
+    pairs_from_sorted(&tuples, cfg.bucket_cap)
+}
+
+/// Sweeps sorted (key, doc) tuples: every run of equal keys is a bucket.
+pub fn pairs_from_sorted(tuples: &[(u64, u32)], cap: usize) -> (Vec<CandidatePair>, BucketStats) {
+    // Cut into chunks at key boundaries so that each chunk holds whole buckets.
+    let threads = rayon::current_num_threads().max(1);
+    let target = (tuples.len() / (threads * 8)).max(4096);
+    let mut cuts = vec![0usize];
+    let mut at = target;
+    while at < tuples.len() {
+        let key = tuples[at].0;
+        while at < tuples.len() && tuples[at].0 == key {
+            at += 1;
+        }
+        if at < tuples.len() {
+            cuts.push(at);
+        }
+        at += target;
+    }
+    cuts.push(tuples.len());
+    let parts: Vec<(Vec<u64>, u64, Vec<usize>)> = cuts
+        .par_windows(2)
+        .map(|w| {
+            let chunk = &tuples[w[0]..w[1]];
+            let mut pairs = Vec::new();
+            let mut expanded = 0u64;
+            let mut capped = Vec::new();
+            let mut i = 0;
+            while i < chunk.len() {
+                let mut j = i + 1;
+                while j < chunk.len() && chunk[j].0 == chunk[i].0 {
+                    j += 1;
+                }
+                let run = &chunk[i..j];
+                if run.len() > cap {
+                    capped.push(run.len());
+                } else if run.len() >= 2 {
+                    expanded += 1;
+                    for x in 0..run.len() {
+                        for y in x + 1..run.len() {
+                            let (a, b) = (run[x].1.min(run[y].1), run[x].1.max(run[y].1));
+                            if a != b {
+                                pairs.push((u64::from(a) << 32) | u64::from(b));
+                            }
+                        }
+                    }
+                }
+                i = j;
+            }
+            pairs.sort_unstable();
+            pairs.dedup();
+            (pairs, expanded, capped)
+        })
+        .collect();
+    let mut stats = BucketStats::default();
+    let mut all: Vec<u64> = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+    for (pairs, expanded, capped) in parts {
+        all.extend(pairs);
+        stats.expanded += expanded;
+        stats.capped_sizes.extend(capped);
+    }
+    all.par_sort_unstable();
+    all.dedup();
+    stats.capped_sizes.sort_unstable_by(|a, b| b.cmp(a));
+    (all.into_iter().map(CandidatePair::unpack).collect(), stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_expand_and_cap() {
+        // Key 1: docs 0,1,2 (3 pairs); key 2: docs 3..=7 (capped at 4); key 3: doc 8 alone.
+        let mut t: Vec<(u64, u32)> = vec![(1, 2), (1, 0), (1, 1), (3, 8)];
+        t.extend((3..=7).map(|d| (2, d)));
+        t.sort_unstable();
+        let (pairs, stats) = pairs_from_sorted(&t, 4);
+        let got: Vec<(u32, u32)> = pairs.iter().map(|p| (p.a.0, p.b.0)).collect();
+        assert_eq!(got, [(0, 1), (0, 2), (1, 2)]);
+        assert_eq!(stats.capped_sizes, [5]);
+        assert_eq!(stats.expanded, 1);
+    }
+
+    #[test]
+    fn identical_signatures_collide_in_every_band() {
+        let a: Vec<u32> = (0..128).collect();
+        let mut c = a.clone();
+        for v in c.iter_mut() {
+            *v += 1000;
+        }
+        let sigs = [Some(a.as_slice()), None, Some(a.as_slice()), Some(c.as_slice())];
+        let cfg = LshConfig::default();
+        let (pairs, _) = candidates(&sigs, Banding { bands: 16, rows: 8 }, &cfg);
+        assert_eq!(pairs, [CandidatePair { a: DocId(0), b: DocId(2) }]);
+    }
+
+    #[test]
+    fn pack_roundtrip() {
+        let p = CandidatePair { a: DocId(3), b: DocId(u32::MAX) };
+        assert_eq!(CandidatePair::unpack(p.pack()), p);
+    }
+}

@@ -1,0 +1,71 @@
+//! The `wiretrace` binary: parses flags (see `cli`), builds the library's
+//! configuration, runs a command, and maps the outcome to an exit code:
+//! 0 all records used, 1 some records skipped, 2 fatal error.
+
+mod cli;
+mod progress;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use cli::{Cli, Command, ScanArgs};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
+    if let Some(n) = threads {
+        anyhow::ensure!(n > 0, "invalid setting --threads: must be at least 1");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("could not start the thread pool")?;
+    }
+    Ok(())
+}
+
+fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let cfg = args.config()?;
+    set_threads(args.threads)?;
+    let term = progress::Terminal::new(args.quiet, args.max_warnings);
+    let out = wiretrace::scan::scan(&args.input.inputs, &cfg, &term)?;
+    if term.suppressed() > 0 {
+        eprintln!(
+            "warning: {} more skipped records not shown (see summary.json)",
+            term.suppressed()
+        );
+    }
+    wiretrace::report::write_reports(&args.out, &out)
+        .with_context(|| format!("writing reports to {}", args.out.display()))?;
+    let text = wiretrace::report::render_summary(&out, &args.out);
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(if out.summary.records.skipped > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,232 @@
+//! Reports: a [`ScanOutput`] to `pairs.csv`, `stories.csv` and
+//! `summary.json` in an output directory, and a one-screen text summary.
+//!
+//! Every file is written to a temporary file in the same directory and then
+//! renamed over the target, so a reader never sees half a report and a
+//! failed run leaves the previous reports intact. Rows are sorted and
+//! numbers formatted with fixed precision, so the same input and flags give
+//! byte-identical files whatever the thread count; only the `timings` key
+//! of `summary.json` varies.
+
+use std::fmt::Write as _;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::scan::ScanOutput;
+use crate::verify::intersection_size;
+
+/// Writes `path` atomically: `fill` writes into a temporary file beside it,
+/// which is then renamed to `path`.
+pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".wiretrace-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    {
+        let mut w = BufWriter::new(tmp.as_file());
+        fill(&mut w).map_err(|e| Error::io(path, e))?;
+        w.flush().map_err(|e| Error::io(path, e))?;
+    }
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Writes a CSV file atomically from a header and rows.
+pub fn write_csv<I, R>(path: &Path, header: &[&str], rows: I) -> Result<()>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    write_atomic(path, |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        csv.write_record(header)?;
+        for row in rows {
+            csv.write_record(row)?;
+        }
+        csv.flush()?;
+        Ok(())
+    })
+}
+
+/// Formats a share with four decimals.
+pub fn fmt_share(x: f64) -> String {
+    format!("{x:.4}")
+}
+
+/// One row of `pairs.csv`, with ids in `doc_a < doc_b` order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairRow {
+    /// Smaller id.
+    pub doc_a: String,
+    /// Larger id.
+    pub doc_b: String,
+    /// Relation name.
+    pub relation: &'static str,
+    /// Jaccard.
+    pub jaccard: f64,
+    /// Share of doc_a's shingles in doc_b.
+    pub a_in_b: f64,
+    /// Share of doc_b's shingles in doc_a.
+    pub b_in_a: f64,
+    /// Shared story id, or empty.
+    pub story: String,
+}
+
+/// The rows of `pairs.csv`, sorted by `(doc_a, doc_b)`.
+pub fn pair_rows(out: &ScanOutput) -> Vec<PairRow> {
+    let mut rows: Vec<PairRow> = out
+        .matches
+        .iter()
+        .map(|m| {
+            let (ia, ib) = (&out.docs[m.a.index()].id, &out.docs[m.b.index()].id);
+            let story = match (out.story_of[m.a.index()], out.story_of[m.b.index()]) {
+                (Some(x), Some(y)) if x == y => out.stories[x as usize].id.clone(),
+                _ => String::new(),
+            };
+            let (doc_a, doc_b, a_in_b, b_in_a) = if ia <= ib {
+                (ia.clone(), ib.clone(), m.a_in_b, m.b_in_a)
+            } else {
+                (ib.clone(), ia.clone(), m.b_in_a, m.a_in_b)
+            };
+            PairRow {
+                doc_a,
+                doc_b,
+                relation: m.relation.as_str(),
+                jaccard: m.jaccard,
+                a_in_b,
+                b_in_a,
+                story,
+            }
+        })
+        .collect();
+    rows.sort_by(|x, y| (&x.doc_a, &x.doc_b).cmp(&(&y.doc_a, &y.doc_b)));
+    rows
+}
+
+/// Writes `pairs.csv`, `stories.csv` and `summary.json` into `dir`.
+pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    write_csv(
+        &dir.join("pairs.csv"),
+        &["doc_a", "doc_b", "relation", "jaccard", "a_in_b", "b_in_a", "story"],
+        pair_rows(out).into_iter().map(|r| {
+            [
+                r.doc_a,
+                r.doc_b,
+                r.relation.to_string(),
+                fmt_share(r.jaccard),
+                fmt_share(r.a_in_b),
+                fmt_share(r.b_in_a),
+                r.story,
+            ]
+        }),
+    )?;
+    let mut story_rows = Vec::new();
+    for story in &out.stories {
+        let origin = &out.sets[story.origin.index()];
+        for &d in &story.members {
+            let doc = &out.docs[d.index()];
+            let coverage = if d == story.origin {
+                1.0
+            } else if origin.is_empty() {
+                0.0
+            } else {
+                intersection_size(origin, &out.sets[d.index()]) as f64 / origin.len() as f64
+            };
+            story_rows.push([
+                story.id.clone(),
+                doc.id.clone(),
+                doc.outlet.clone().unwrap_or_default(),
+                doc.date.as_ref().map(|t| t.text.clone()).unwrap_or_default(),
+                if d == story.origin { "origin" } else { "rerun" }.to_string(),
+                fmt_share(coverage),
+            ]);
+        }
+    }
+    write_csv(
+        &dir.join("stories.csv"),
+        &["story", "doc", "outlet", "date", "role", "coverage"],
+        story_rows,
+    )?;
+    write_atomic(&dir.join("summary.json"), |w| {
+        serde_json::to_writer_pretty(&mut *w, &out.summary)?;
+        w.write_all(b"\n")
+    })
+}
+
+/// The one-screen summary printed to stdout.
+pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
+    let s = &out.summary;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "read {} records: {} scanned, {} skipped",
+        s.records.read, s.records.scanned, s.records.skipped
+    );
+    for (reason, n) in s.records.skipped_by_reason.iter().filter(|(_, n)| **n > 0) {
+        let _ = writeln!(t, "  skipped {n} {reason}");
+    }
+    if s.too_short > 0 {
+        let _ = writeln!(t, "  {} documents too short to compare", s.too_short);
+    }
+    let _ = writeln!(
+        t,
+        "{} candidate pairs ({} bands x {} rows), {} related: {} rerun, {} excerpt, {} partial",
+        s.candidates,
+        s.lsh_bands,
+        s.lsh_rows,
+        s.verified_pairs,
+        s.pairs_by_relation.get("rerun").unwrap_or(&0),
+        s.pairs_by_relation.get("excerpt").unwrap_or(&0),
+        s.pairs_by_relation.get("partial").unwrap_or(&0),
+    );
+    if s.capped_buckets > 0 {
+        let _ = writeln!(
+            t,
+            "  {} LSH buckets over the cap were not expanded (largest: {:?})",
+            s.capped_buckets,
+            &s.capped_bucket_sizes[..s.capped_bucket_sizes.len().min(5)]
+        );
+    }
+    let _ = writeln!(
+        t,
+        "{} stories covering {} documents (largest: {})",
+        s.stories, s.documents_in_stories, s.largest_story
+    );
+    for story in out.stories.iter().take(5) {
+        let origin = &out.docs[story.origin.index()];
+        let title = origin
+            .title
+            .clone()
+            .unwrap_or_else(|| origin.text.split_whitespace().take(10).collect::<Vec<_>>().join(" "));
+        let _ = writeln!(
+            t,
+            "  {}  {:>4} docs  origin {}  {}",
+            story.id,
+            story.members.len(),
+            origin.id,
+            truncate(&title, 60)
+        );
+    }
+    let _ = writeln!(
+        t,
+        "reports in {} ({:.1} s, peak {:.0} MiB)",
+        dir.display(),
+        s.timings.total_ms / 1000.0,
+        s.timings.peak_rss_mib
+    );
+    t
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    let mut out: String = s.chars().take(n).collect();
+    if s.chars().count() > n {
+        out.push('…');
+    }
+    out
+}

@@ -1,0 +1,404 @@
+//! The `scan` pipeline: ingest → shingle → boilerplate → sketch → LSH →
+//! verify → stories. Reports are written by [`crate::report`].
+//!
+//! In: input paths and a [`ScanConfig`]. Out: a [`ScanOutput`] holding the
+//! documents, their shingle sets, the verified matches, the stories and a
+//! [`Summary`] that accounts for every record read.
+//!
+//! Reading runs on its own thread and hands batches of documents over a
+//! bounded channel to the shingling stage, which tokenises each batch in
+//! parallel, so reading and shingling overlap and memory for raw text in
+//! flight is bounded. All later stages are data-parallel with rayon and
+//! deterministic: results are sorted by `DocId` or pair, never by thread.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::boilerplate;
+use crate::cluster::{self, Story};
+use crate::config::ScanConfig;
+use crate::document::{DocId, Document};
+use crate::error::{Result, SkipReason};
+use crate::ingest::{self, BadRecord, Item};
+use crate::lsh;
+use crate::minhash::Sketcher;
+use crate::shingle::{self, ShingleSet};
+use crate::verify::{self, Match, Relation};
+
+/// A pipeline stage, for progress reporting and timings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading, tokenising and shingling.
+    Read,
+    /// Finding boilerplate shingles.
+    Boilerplate,
+    /// Building MinHash signatures.
+    Sketch,
+    /// Banding signatures into candidate pairs.
+    Lsh,
+    /// Scoring candidates.
+    Verify,
+    /// Grouping matches into stories.
+    Stories,
+}
+
+impl Stage {
+    /// Name used in summaries and progress bars.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Read => "read",
+            Stage::Boilerplate => "boilerplate",
+            Stage::Sketch => "sketch",
+            Stage::Lsh => "lsh",
+            Stage::Verify => "verify",
+            Stage::Stories => "stories",
+        }
+    }
+}
+
+/// Receives progress and bad-record notices. All methods default to nothing.
+pub trait Observer: Sync {
+    /// A record was skipped.
+    fn bad_record(&self, _bad: &BadRecord) {}
+    /// A stage starts; `total` is its unit count when known.
+    fn stage_start(&self, _stage: Stage, _total: Option<u64>) {}
+    /// Units (documents or pairs) and bytes done since the last call.
+    fn advance(&self, _units: u64, _bytes: u64) {}
+    /// The current stage is done.
+    fn stage_end(&self, _stage: Stage) {}
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// Counts of records, by fate.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct RecordCounts {
+    /// Records read: `scanned + skipped`.
+    pub read: u64,
+    /// Records that became documents.
+    pub scanned: u64,
+    /// Records skipped.
+    pub skipped: u64,
+    /// Skipped records by reason (every reason listed, zeros included).
+    pub skipped_by_reason: BTreeMap<&'static str, u64>,
+}
+
+/// What `scan` found, for `summary.json` and the terminal.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Summary {
+    /// Record accounting.
+    pub records: RecordCounts,
+    /// Scanned documents with fewer words than one shingle (or only
+    /// boilerplate): read and counted, but they cannot match anything.
+    pub too_short: u64,
+    /// Distinct shingles dropped as boilerplate.
+    pub boilerplate_shingles: u64,
+    /// Bands and rows used.
+    pub lsh_bands: usize,
+    /// Rows per band.
+    pub lsh_rows: usize,
+    /// Buckets of two or more documents expanded into pairs.
+    pub buckets_expanded: u64,
+    /// Buckets over `--bucket-cap`, not expanded.
+    pub capped_buckets: u64,
+    /// Sizes of the largest capped buckets (at most 20), largest first.
+    pub capped_bucket_sizes: Vec<usize>,
+    /// Distinct candidate pairs.
+    pub candidates: u64,
+    /// Candidates that verified as related.
+    pub verified_pairs: u64,
+    /// Verified pairs by relation.
+    pub pairs_by_relation: BTreeMap<&'static str, u64>,
+    /// Stories of two or more documents.
+    pub stories: u64,
+    /// Documents in some story.
+    pub documents_in_stories: u64,
+    /// Size of the largest story.
+    pub largest_story: u64,
+    /// Wall time per stage in milliseconds and peak memory. The only part
+    /// of the summary that varies from run to run.
+    pub timings: Timings,
+}
+
+/// Wall time per stage and peak resident memory.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Timings {
+    /// Milliseconds per stage, in pipeline order.
+    pub stages: Vec<StageTime>,
+    /// Total milliseconds.
+    pub total_ms: f64,
+    /// Peak resident set size in MiB (Linux), 0 where unknown.
+    pub peak_rss_mib: f64,
+}
+
+/// Wall time of one stage.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct StageTime {
+    /// Stage name.
+    pub stage: String,
+    /// Milliseconds.
+    pub ms: f64,
+}
+
+/// Everything a scan produced.
+#[derive(Debug)]
+pub struct ScanOutput {
+    /// Documents in `DocId` order.
+    pub docs: Vec<Document>,
+    /// Boilerplate-free shingle set per document.
+    pub sets: Vec<ShingleSet>,
+    /// Related pairs, sorted by `(a, b)`.
+    pub matches: Vec<Match>,
+    /// Stories, largest first.
+    pub stories: Vec<Story>,
+    /// Story index per document, if in one.
+    pub story_of: Vec<Option<u32>>,
+    /// Counts and timings.
+    pub summary: Summary,
+}
+
+/// Peak resident set size of this process in MiB, from `/proc/self/status`.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+struct Clock {
+    start: Instant,
+    last: Instant,
+    stages: Vec<StageTime>,
+}
+
+impl Clock {
+    fn new() -> Self {
+        let now = Instant::now();
+        Clock {
+            start: now,
+            last: now,
+            stages: Vec::new(),
+        }
+    }
+    fn lap(&mut self, stage: Stage) {
+        let now = Instant::now();
+        self.stages.push(StageTime {
+            stage: stage.as_str().to_string(),
+            ms: (now - self.last).as_secs_f64() * 1000.0,
+        });
+        self.last = now;
+    }
+    fn finish(self) -> Timings {
+        Timings {
+            stages: self.stages,
+            total_ms: self.start.elapsed().as_secs_f64() * 1000.0,
+            peak_rss_mib: peak_rss_mib(),
+        }
+    }
+}
+
+const BATCH: usize = 512;
+
+/// Reads every input and returns documents with their raw shingle sets,
+/// and the record counts.
+pub fn read_and_shingle(
+    inputs: &[PathBuf],
+    cfg: &ScanConfig,
+    obs: &dyn Observer,
+) -> Result<(Vec<Document>, Vec<ShingleSet>, RecordCounts)> {
+    let sources = ingest::discover(inputs, &cfg.ingest)?;
+    let k = cfg.shingle.k;
+    let (tx, rx) = crossbeam_channel::bounded::<Vec<Document>>(8);
+    let mut docs = Vec::new();
+    let mut sets = Vec::new();
+    let skipped = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut skipped: BTreeMap<SkipReason, u64> = BTreeMap::new();
+            let mut batch = Vec::with_capacity(BATCH);
+            let result = ingest::read_sources(&sources, &cfg.ingest, &mut |item| {
+                match item {
+                    Item::Doc(doc, _) => {
+                        batch.push(doc);
+                        if batch.len() >= BATCH {
+                            // A closed channel means the consumer stopped; nothing to do.
+                            let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                        }
+                    }
+                    Item::Bad(bad) => {
+                        obs.bad_record(&bad);
+                        *skipped.entry(bad.reason).or_default() += 1;
+                    }
+                }
+                Ok(())
+            });
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+            result.map(|()| skipped)
+        });
+        for batch in rx {
+            let bytes: u64 = batch.iter().map(|d| d.text.len() as u64).sum();
+            let n = batch.len() as u64;
+            let mut shingled: Vec<ShingleSet> = batch
+                .par_iter()
+                .map_init(Vec::new, |tokens, doc| {
+                    tokens.clear();
+                    shingle::tokenize(&doc.text, tokens);
+                    let mut set = Vec::new();
+                    shingle::shingles(tokens, k, &mut set);
+                    set
+                })
+                .collect();
+            docs.extend(batch);
+            sets.append(&mut shingled);
+            obs.advance(n, bytes);
+        }
+        reader.join().expect("reader thread panicked")
+    })?;
+    let mut counts = RecordCounts::default();
+    for reason in SkipReason::ALL {
+        let n = skipped.get(&reason).copied().unwrap_or(0);
+        counts.skipped_by_reason.insert(reason.as_str(), n);
+        counts.skipped += n;
+    }
+    counts.scanned = docs.len() as u64;
+    counts.read = counts.scanned + counts.skipped;
+    Ok((docs, sets, counts))
+}
+
+/// Runs the whole pipeline.
+pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<ScanOutput> {
+    cfg.validate()?;
+    let mut clock = Clock::new();
+
+    obs.stage_start(Stage::Read, None);
+    let (docs, mut sets, records) = read_and_shingle(inputs, cfg, obs)?;
+    obs.stage_end(Stage::Read);
+    clock.lap(Stage::Read);
+
+    obs.stage_start(Stage::Boilerplate, Some(docs.len() as u64));
+    let outlets = outlet_indices(&docs);
+    let boiler = boilerplate::detect(&sets, &outlets, &cfg.boilerplate);
+    sets.par_iter_mut().for_each(|s| boilerplate::strip(s, &boiler));
+    obs.advance(docs.len() as u64, 0);
+    obs.stage_end(Stage::Boilerplate);
+    clock.lap(Stage::Boilerplate);
+
+    obs.stage_start(Stage::Sketch, Some(docs.len() as u64));
+    let sketcher = Sketcher::new(cfg.sketch.num_perm, cfg.sketch.seed);
+    let signatures: Vec<Option<Vec<u32>>> = sets
+        .par_iter()
+        .map(|s| (!s.is_empty()).then(|| sketcher.sketch(s)))
+        .collect();
+    obs.advance(docs.len() as u64, 0);
+    obs.stage_end(Stage::Sketch);
+    clock.lap(Stage::Sketch);
+
+    obs.stage_start(Stage::Lsh, None);
+    let banding = lsh::optimal_banding(
+        cfg.lsh.threshold,
+        cfg.sketch.num_perm,
+        cfg.lsh.fp_weight,
+        cfg.lsh.fn_weight,
+    );
+    let sig_refs: Vec<Option<&[u32]>> = signatures.iter().map(|s| s.as_deref()).collect();
+    let (candidates, buckets) = lsh::candidates(&sig_refs, banding, &cfg.lsh);
+    drop(sig_refs);
+    drop(signatures);
+    obs.stage_end(Stage::Lsh);
+    clock.lap(Stage::Lsh);
+
+    obs.stage_start(Stage::Verify, Some(candidates.len() as u64));
+    let matches = verify::verify(&candidates, &sets, &cfg.verify);
+    obs.advance(candidates.len() as u64, 0);
+    obs.stage_end(Stage::Verify);
+    clock.lap(Stage::Verify);
+
+    obs.stage_start(Stage::Stories, None);
+    let stories = cluster::stories(
+        docs.len(),
+        &matches,
+        |d| origin_rank(&docs[d.index()], sets[d.index()].len()),
+        |d| docs[d.index()].id.clone(),
+    );
+    let mut story_of = vec![None; docs.len()];
+    for (i, s) in stories.iter().enumerate() {
+        for d in &s.members {
+            story_of[d.index()] = Some(i as u32);
+        }
+    }
+    obs.stage_end(Stage::Stories);
+    clock.lap(Stage::Stories);
+
+    let mut pairs_by_relation = BTreeMap::new();
+    for r in [Relation::Rerun, Relation::Excerpt, Relation::Partial] {
+        pairs_by_relation.insert(r.as_str(), matches.iter().filter(|m| m.relation == r).count() as u64);
+    }
+    let summary = Summary {
+        records,
+        too_short: sets.iter().filter(|s| s.is_empty()).count() as u64,
+        boilerplate_shingles: boiler.len() as u64,
+        lsh_bands: banding.bands,
+        lsh_rows: banding.rows,
+        buckets_expanded: buckets.expanded,
+        capped_buckets: buckets.capped_sizes.len() as u64,
+        capped_bucket_sizes: buckets.capped_sizes.iter().take(20).copied().collect(),
+        candidates: candidates.len() as u64,
+        verified_pairs: matches.len() as u64,
+        pairs_by_relation,
+        stories: stories.len() as u64,
+        documents_in_stories: stories.iter().map(|s| s.members.len() as u64).sum(),
+        largest_story: stories.first().map_or(0, |s| s.members.len() as u64),
+        timings: clock.finish(),
+    };
+    Ok(ScanOutput {
+        docs,
+        sets,
+        matches,
+        stories,
+        story_of,
+        summary,
+    })
+}
+
+/// Origin preference: dated before undated, earlier first, then the larger
+/// (more complete) shingle set. Ties fall to the id (see [`cluster::stories`]).
+fn origin_rank(doc: &Document, set_len: usize) -> (bool, i64, std::cmp::Reverse<usize>) {
+    (
+        doc.date.is_none(),
+        doc.date.as_ref().map_or(0, |d| d.epoch_seconds),
+        std::cmp::Reverse(set_len),
+    )
+}
+
+/// Dense outlet numbers, assigned in sorted name order.
+fn outlet_indices(docs: &[Document]) -> Vec<boilerplate::OutletIndex> {
+    let mut names: Vec<&str> = docs.iter().filter_map(|d| d.outlet.as_deref()).collect();
+    names.sort_unstable();
+    names.dedup();
+    docs.iter()
+        .map(|d| {
+            d.outlet
+                .as_deref()
+                .map(|o| names.binary_search(&o).expect("collected above") as u32)
+        })
+        .collect()
+}
+
+impl ScanOutput {
+    /// Shingles two documents share.
+    pub fn shared(&self, a: DocId, b: DocId) -> usize {
+        verify::intersection_size(&self.sets[a.index()], &self.sets[b.index()])
+    }
+}

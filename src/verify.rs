@@ -1,0 +1,171 @@
+//! Verify: candidate pairs to scored, labelled [`Match`]es.
+//!
+//! In: [`CandidatePair`]s and every document's (boilerplate-free) shingle
+//! set. Out: the pairs that share at least `min_shared` shingles, each with
+//! exact Jaccard, both containments and a [`Relation`], in candidate order.
+//!
+//! Labels, checked in this order:
+//! - `rerun`: Jaccard >= `rerun_jaccard` (near-identical copies);
+//! - `excerpt`: the smaller set's containment in the larger >= `containment`
+//!   (a truncated rerun, or one padded with local paragraphs);
+//! - `partial`: they share passages, but neither contains the other.
+
+use rayon::prelude::*;
+
+use crate::config::VerifyConfig;
+use crate::document::DocId;
+use crate::lsh::CandidatePair;
+use crate::shingle::ShingleSet;
+
+/// How two related documents relate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Relation {
+    /// Near-identical.
+    Rerun,
+    /// The shorter is mostly contained in the longer.
+    Excerpt,
+    /// They share passages, neither contains the other.
+    Partial,
+}
+
+impl Relation {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Rerun => "rerun",
+            Relation::Excerpt => "excerpt",
+            Relation::Partial => "partial",
+        }
+    }
+
+    /// Whether this relation puts both documents in one story.
+    pub fn same_story(self) -> bool {
+        matches!(self, Relation::Rerun | Relation::Excerpt)
+    }
+}
+
+/// A verified pair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Match {
+    /// The smaller id.
+    pub a: DocId,
+    /// The larger id.
+    pub b: DocId,
+    /// Shingles in both.
+    pub shared: u32,
+    /// |A∩B| / |A∪B|.
+    pub jaccard: f64,
+    /// |A∩B| / |A|.
+    pub a_in_b: f64,
+    /// |A∩B| / |B|.
+    pub b_in_a: f64,
+    /// The label.
+    pub relation: Relation,
+}
+
+/// Size of the intersection of two sorted, deduplicated slices.
+///
+/// ```
+/// use wiretrace::verify::intersection_size;
+/// assert_eq!(intersection_size(&[1, 3, 5, 7], &[3, 4, 5, 8]), 2);
+/// let big: Vec<u64> = (0..10_000).collect();
+/// assert_eq!(intersection_size(&[5, 9_999, 20_000], &big), 2);
+/// ```
+pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if small.is_empty() {
+        return 0;
+    }
+    if large.len() / small.len() > 16 {
+        // Galloping: binary search each element of the small side in the rest of the large.
+        let mut count = 0;
+        let mut rest = large;
+        for x in small {
+            match rest.binary_search(x) {
+                Ok(i) => {
+                    count += 1;
+                    rest = &rest[i + 1..];
+                }
+                Err(i) => rest = &rest[i..],
+            }
+        }
+        return count;
+    }
+    let (mut i, mut j, mut count) = (0, 0, 0);
+    while i < small.len() && j < large.len() {
+        let (x, y) = (small[i], large[j]);
+        count += usize::from(x == y);
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    count
+}
+
+/// Scores one pair from its intersection and set sizes; `None` when unrelated.
+///
+/// ```
+/// use wiretrace::config::VerifyConfig;
+/// use wiretrace::verify::{classify, Relation};
+/// let cfg = VerifyConfig::default();
+/// // A rerun truncated to 300 of 800 shingles: Jaccard 0.375, containment 1.
+/// assert_eq!(classify(300, 300, 800, &cfg), Some(Relation::Excerpt));
+/// assert_eq!(classify(700, 760, 780, &cfg), Some(Relation::Rerun));
+/// assert_eq!(classify(100, 800, 800, &cfg), Some(Relation::Partial));
+/// assert_eq!(classify(8, 800, 800, &cfg), None); // a shared footer
+/// ```
+pub fn classify(shared: usize, na: usize, nb: usize, cfg: &VerifyConfig) -> Option<Relation> {
+    if shared < cfg.min_shared || na == 0 || nb == 0 {
+        return None;
+    }
+    let jaccard = shared as f64 / (na + nb - shared) as f64;
+    let contained = shared as f64 / na.min(nb) as f64;
+    Some(if jaccard >= cfg.rerun_jaccard {
+        Relation::Rerun
+    } else if contained >= cfg.containment {
+        Relation::Excerpt
+    } else {
+        Relation::Partial
+    })
+}
+
+/// Scores one pair of sets.
+pub fn score(a: DocId, b: DocId, sa: &[u64], sb: &[u64], cfg: &VerifyConfig) -> Option<Match> {
+    let shared = intersection_size(sa, sb);
+    let relation = classify(shared, sa.len(), sb.len(), cfg)?;
+    let s = shared as f64;
+    Some(Match {
+        a,
+        b,
+        shared: shared as u32,
+        jaccard: s / (sa.len() + sb.len() - shared) as f64,
+        a_in_b: s / sa.len() as f64,
+        b_in_a: s / sb.len() as f64,
+        relation,
+    })
+}
+
+/// Verifies every candidate in parallel; keeps candidate order.
+pub fn verify(pairs: &[CandidatePair], sets: &[ShingleSet], cfg: &VerifyConfig) -> Vec<Match> {
+    pairs
+        .par_iter()
+        .filter_map(|p| score(p.a, p.b, &sets[p.a.index()], &sets[p.b.index()], cfg))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn intersection_matches_naive(a in proptest::collection::btree_set(0u64..2000, 0..300),
+                                      b in proptest::collection::btree_set(0u64..2000, 0..30)) {
+            let a: Vec<u64> = a.into_iter().collect();
+            let b: Vec<u64> = b.into_iter().collect();
+            let naive = a.iter().filter(|x| b.contains(x)).count();
+            prop_assert_eq!(intersection_size(&a, &b), naive);
+            prop_assert_eq!(intersection_size(&b, &a), naive);
+        }
+    }
+}

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use wiretrace::synth::SynthConfig;
 use wiretrace::config::{
     BoilerplateConfig, FieldMap, Format, IngestConfig, LshConfig, ScanConfig, ShingleConfig,
     SketchConfig, VerifyConfig,
@@ -26,6 +27,23 @@ pub enum Command {
     /// skipped (each is warned about on stderr and counted in summary.json),
     /// 2 on a fatal error (including the first bad record under --strict).
     Scan(ScanArgs),
+    /// Generate a synthetic syndicated news corpus (JSONL) with ground truth beside it.
+    Synth(SynthArgs),
+    /// Score a scan's reports against ground truth (synth truth or a doc_a,doc_b CSV).
+    Eval(EvalArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Truth: NAME.truth.jsonl from `wiretrace synth`, or a CSV with doc_a,doc_b columns.
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// The directory `wiretrace scan --out` wrote.
+    #[arg(long)]
+    pub report: PathBuf,
+    /// Also write the scores as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -145,6 +163,114 @@ impl ScanArgs {
                 containment: self.containment,
                 min_shared: self.min_shared,
             },
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// Articles to write.
+    #[arg(long, default_value_t = SynthConfig::default().docs)]
+    pub docs: usize,
+    /// Seed: the same seed and flags give the same bytes.
+    #[arg(long, default_value_t = SynthConfig::default().seed)]
+    pub seed: u64,
+    /// The corpus file to write (JSONL); the truth goes to NAME.truth.jsonl beside it.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Number of outlets (heavy-tailed sizes).
+    #[arg(long, default_value_t = SynthConfig::default().outlets)]
+    pub outlets: usize,
+    /// Fewest outlets rerunning a wire story.
+    #[arg(long, default_value_t = SynthConfig::default().min_copies)]
+    pub min_copies: usize,
+    /// Most outlets rerunning a wire story.
+    #[arg(long, default_value_t = SynthConfig::default().max_copies)]
+    pub max_copies: usize,
+    /// Pareto shape of the number of copies (smaller: heavier tail).
+    #[arg(long, default_value_t = SynthConfig::default().copies_alpha)]
+    pub copies_alpha: f64,
+    /// Share of new items that are unrelated single articles.
+    #[arg(long, default_value_t = SynthConfig::default().unrelated)]
+    pub unrelated: f64,
+    /// Share of wire stories that are follow-ups reusing an earlier story's background paragraphs.
+    #[arg(long, default_value_t = SynthConfig::default().followups)]
+    pub followups: f64,
+    /// Probability that the agency's own copy is in the corpus.
+    #[arg(long, default_value_t = SynthConfig::default().agency_copy)]
+    pub agency_copy: f64,
+    /// Probability that a rerun is verbatim (only the outlet's footer added).
+    #[arg(long, default_value_t = SynthConfig::default().verbatim)]
+    pub verbatim: f64,
+    /// Probability that a rerun is truncated.
+    #[arg(long, default_value_t = SynthConfig::default().truncate)]
+    pub truncate: f64,
+    /// Smallest share of paragraphs a truncated rerun keeps.
+    #[arg(long, default_value_t = SynthConfig::default().min_keep)]
+    pub min_keep: f64,
+    /// Probability that a rerun gets 1-3 local paragraphs.
+    #[arg(long, default_value_t = SynthConfig::default().pad)]
+    pub pad: f64,
+    /// Probability that the headline is rewritten or edited.
+    #[arg(long, default_value_t = SynthConfig::default().headline)]
+    pub headline: f64,
+    /// Probability that the dateline is changed or dropped.
+    #[arg(long, default_value_t = SynthConfig::default().dateline)]
+    pub dateline: f64,
+    /// Probability that the byline is changed or dropped.
+    #[arg(long, default_value_t = SynthConfig::default().byline)]
+    pub byline: f64,
+    /// Probability that a rerun has word substitutions.
+    #[arg(long, default_value_t = SynthConfig::default().substitute)]
+    pub substitute: f64,
+    /// Share of words substituted in such a rerun.
+    #[arg(long, default_value_t = SynthConfig::default().substitute_rate)]
+    pub substitute_rate: f64,
+    /// Probability that a rerun drops one or two sentences.
+    #[arg(long, default_value_t = SynthConfig::default().sentence_drop)]
+    pub sentence_drop: f64,
+    /// Probability that a rerun swaps two adjacent paragraphs.
+    #[arg(long, default_value_t = SynthConfig::default().paragraph_swap)]
+    pub paragraph_swap: f64,
+    /// Share of outlets that are print, with OCR-like character noise.
+    #[arg(long, default_value_t = SynthConfig::default().ocr_outlets)]
+    pub ocr_outlets: f64,
+    /// Per-character noise rate of print outlets.
+    #[arg(long, default_value_t = SynthConfig::default().ocr_rate)]
+    pub ocr_rate: f64,
+    /// Share of outlets whose site template adds a generic comment box.
+    #[arg(long, default_value_t = SynthConfig::default().template_outlets)]
+    pub template_outlets: f64,
+}
+
+impl SynthArgs {
+    pub fn config(&self) -> wiretrace::Result<SynthConfig> {
+        let cfg = SynthConfig {
+            docs: self.docs,
+            seed: self.seed,
+            outlets: self.outlets,
+            min_copies: self.min_copies,
+            max_copies: self.max_copies,
+            copies_alpha: self.copies_alpha,
+            unrelated: self.unrelated,
+            followups: self.followups,
+            agency_copy: self.agency_copy,
+            verbatim: self.verbatim,
+            truncate: self.truncate,
+            min_keep: self.min_keep,
+            pad: self.pad,
+            headline: self.headline,
+            dateline: self.dateline,
+            byline: self.byline,
+            substitute: self.substitute,
+            substitute_rate: self.substitute_rate,
+            sentence_drop: self.sentence_drop,
+            paragraph_swap: self.paragraph_swap,
+            ocr_outlets: self.ocr_outlets,
+            ocr_rate: self.ocr_rate,
+            template_outlets: self.template_outlets,
         };
         cfg.validate()?;
         Ok(cfg)

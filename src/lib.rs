@@ -22,3 +22,5 @@ pub mod shingle;
 pub mod verify;
 
 pub use error::{Error, Result};
+pub mod synth;
+pub mod eval;

@@ -11,12 +11,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command, ScanArgs};
+use cli::{Cli, Command, EvalArgs, ScanArgs, SynthArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run_scan(&args),
+        Command::Synth(args) => run_synth(&args),
+        Command::Eval(args) => run_eval(&args),
     };
     match result {
         Ok(code) => code,
@@ -68,4 +70,35 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn run_synth(args: &SynthArgs) -> anyhow::Result<ExitCode> {
+    let cfg = args.config()?;
+    let started = std::time::Instant::now();
+    let stats = wiretrace::synth::Generator::new(cfg)?.run(&args.out)?;
+    println!(
+        "wrote {} articles ({} wire stories, {} follow-ups, {} unrelated; {:.1} MB) to {} and {} in {:.1} s",
+        stats.docs,
+        stats.stories,
+        stats.followups,
+        stats.unrelated,
+        stats.bytes as f64 / 1e6,
+        args.out.display(),
+        wiretrace::synth::truth_path(&args.out).display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    let truth = wiretrace::eval::TruthSet::load(&args.truth)?;
+    let eval = wiretrace::eval::evaluate(&truth, &args.report)?;
+    print!("{}", wiretrace::eval::render(&eval));
+    if let Some(path) = &args.json {
+        wiretrace::report::write_atomic(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &eval)?;
+            w.write_all(b"\n")
+        })?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

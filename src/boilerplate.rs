@@ -73,10 +73,19 @@ mod tests {
         // Shingle 1: in 3 docs of outlet 0 -> boilerplate at outlet_df 3.
         // Shingle 2: in 3 docs of 3 different outlets -> content.
         // Shingle 3: in 4 docs without outlet -> boilerplate at max_df 3.
-        let sets = vec![vec![1, 2, 3], vec![1, 2, 3], vec![1, 3], vec![2, 3], vec![9]];
+        let sets = vec![
+            vec![1, 2, 3],
+            vec![1, 2, 3],
+            vec![1, 3],
+            vec![2, 3],
+            vec![9],
+        ];
         let outlets = vec![Some(0), Some(0), Some(0), Some(1), None];
         let outlets2 = vec![Some(0), Some(1), Some(0), Some(2), None];
-        let cfg = BoilerplateConfig { max_df: 3, outlet_df: 3 };
+        let cfg = BoilerplateConfig {
+            max_df: 3,
+            outlet_df: 3,
+        };
         assert_eq!(detect(&sets, &outlets, &cfg), [1, 3]);
         assert_eq!(detect(&sets, &outlets2, &cfg), [3]);
         let mut s = vec![1, 2, 3, 4];

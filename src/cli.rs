@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use wiretrace::synth::SynthConfig;
 use wiretrace::config::{
-    BoilerplateConfig, FieldMap, Format, IngestConfig, LshConfig, ScanConfig, ShingleConfig,
-    SketchConfig, VerifyConfig,
+    BoilerplateConfig, FieldMap, FingerprintConfig, Format, IngestConfig, LshConfig, ScanConfig,
+    ShingleConfig, SketchConfig, VerifyConfig,
 };
+use wiretrace::synth::SynthConfig;
 
 /// Find which outlets reran the same news story, and what they share.
 #[derive(Parser, Debug)]
@@ -98,6 +98,15 @@ pub struct ScanArgs {
     /// LSH buckets with more documents than this are not expanded (templated text).
     #[arg(long, default_value_t = LshConfig::default().bucket_cap)]
     pub bucket_cap: usize,
+    /// Passage index: keep one shingle in N as a fingerprint (0: no passage index).
+    #[arg(long, default_value_t = FingerprintConfig::default().sample)]
+    pub passage_sample: u64,
+    /// Passage index: fewest shared fingerprints for a candidate pair.
+    #[arg(long, default_value_t = FingerprintConfig::default().min_shared)]
+    pub passage_min: u32,
+    /// Passage index: fingerprints in more articles than this are not expanded.
+    #[arg(long, default_value_t = FingerprintConfig::default().max_df)]
+    pub passage_max_df: usize,
     /// Jaccard at or above which a pair is a rerun.
     #[arg(long, default_value_t = VerifyConfig::default().rerun_jaccard)]
     pub rerun_jaccard: f64,
@@ -157,6 +166,11 @@ impl ScanArgs {
                 threshold: self.threshold,
                 bucket_cap: self.bucket_cap,
                 ..LshConfig::default()
+            },
+            fingerprint: FingerprintConfig {
+                sample: self.passage_sample,
+                min_shared: self.passage_min,
+                max_df: self.passage_max_df,
             },
             verify: VerifyConfig {
                 rerun_jaccard: self.rerun_jaccard,

@@ -61,7 +61,9 @@ impl UnionFind {
         if ra == rb {
             return;
         }
-        if self.size[ra as usize] < self.size[rb as usize] || (self.size[ra as usize] == self.size[rb as usize] && rb < ra) {
+        if self.size[ra as usize] < self.size[rb as usize]
+            || (self.size[ra as usize] == self.size[rb as usize] && rb < ra)
+        {
             std::mem::swap(&mut ra, &mut rb);
         }
         self.parent[rb as usize] = ra;
@@ -107,7 +109,12 @@ pub fn stories<K: Ord>(
             }
         })
         .collect();
-    out.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then_with(|| a.id.cmp(&b.id)));
+    out.sort_by(|a, b| {
+        b.members
+            .len()
+            .cmp(&a.members.len())
+            .then_with(|| a.id.cmp(&b.id))
+    });
     out
 }
 

@@ -41,7 +41,10 @@ impl FieldMap {
             .split_once('=')
             .ok_or_else(|| Error::config("--field", format!("'{mapping}' is not FIELD=KEY")))?;
         if key.is_empty() {
-            return Err(Error::config("--field", format!("'{mapping}' has an empty key")));
+            return Err(Error::config(
+                "--field",
+                format!("'{mapping}' has an empty key"),
+            ));
         }
         let slot = match field {
             "id" => &mut self.id,
@@ -131,7 +134,10 @@ impl SketchConfig {
     /// Checks the values.
     pub fn validate(&self) -> Result<()> {
         if !(8..=1024).contains(&self.num_perm) {
-            return Err(Error::config("--permutations", "must be between 8 and 1024"));
+            return Err(Error::config(
+                "--permutations",
+                "must be between 8 and 1024",
+            ));
         }
         Ok(())
     }
@@ -168,10 +174,16 @@ impl LshConfig {
     /// Checks the values.
     pub fn validate(&self) -> Result<()> {
         if !(self.threshold > 0.0 && self.threshold < 1.0) {
-            return Err(Error::config("--threshold", "must be strictly between 0 and 1"));
+            return Err(Error::config(
+                "--threshold",
+                "must be strictly between 0 and 1",
+            ));
         }
         if self.fp_weight < 0.0 || self.fn_weight < 0.0 || self.fp_weight + self.fn_weight <= 0.0 {
-            return Err(Error::config("--threshold", "weights must be non-negative and not both 0"));
+            return Err(Error::config(
+                "--threshold",
+                "weights must be non-negative and not both 0",
+            ));
         }
         if self.bucket_cap < 2 {
             return Err(Error::config("--bucket-cap", "must be at least 2"));
@@ -216,6 +228,40 @@ impl BoilerplateConfig {
             self.max_df
         } else {
             (docs / 200).max(100)
+        }
+    }
+}
+
+/// Settings of the passage index.
+#[derive(Clone, Debug)]
+pub struct FingerprintConfig {
+    /// Keep one shingle in `sample` (by hash). Default 8. 0 turns the index off.
+    pub sample: u64,
+    /// Fewest shared fingerprints for a candidate. Default 2.
+    pub min_shared: u32,
+    /// Fingerprints in more documents than this are not expanded. Default 100.
+    pub max_df: usize,
+}
+
+impl FingerprintConfig {
+    /// Checks the values.
+    pub fn validate(&self) -> Result<()> {
+        if self.sample > 0 && self.min_shared == 0 {
+            return Err(Error::config("--passage-min", "must be at least 1"));
+        }
+        if self.max_df < 2 {
+            return Err(Error::config("--passage-max-df", "must be at least 2"));
+        }
+        Ok(())
+    }
+}
+
+impl Default for FingerprintConfig {
+    fn default() -> Self {
+        FingerprintConfig {
+            sample: 8,
+            min_shared: 2,
+            max_df: 100,
         }
     }
 }
@@ -270,8 +316,10 @@ pub struct ScanConfig {
     pub boilerplate: BoilerplateConfig,
     /// Sketching.
     pub sketch: SketchConfig,
-    /// Candidate generation.
+    /// Candidate generation by document similarity.
     pub lsh: LshConfig,
+    /// Candidate generation by shared passages.
+    pub fingerprint: FingerprintConfig,
     /// Verification.
     pub verify: VerifyConfig,
 }
@@ -282,6 +330,7 @@ impl ScanConfig {
         self.shingle.validate()?;
         self.sketch.validate()?;
         self.lsh.validate()?;
+        self.fingerprint.validate()?;
         self.verify.validate()
     }
 }

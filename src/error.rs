@@ -75,12 +75,12 @@ impl fmt::Display for SkipReason {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An I/O error on a named path.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file or directory involved.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (shown in the message, so not chained as a source).
+        error: std::io::Error,
     },
     /// A bad record under `--strict`.
     #[error("{location}: {reason}: {detail} (stopped by --strict)")]
@@ -115,7 +115,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 

@@ -37,16 +37,21 @@ impl TruthSet {
     pub fn load(path: &Path) -> Result<TruthSet> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let reader = std::io::BufReader::new(file);
-        let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let is_csv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
         let mut index = AHashMap::new();
         if is_csv {
             let mut rdr = csv::Reader::from_reader(reader);
             let headers = rdr.headers().map_err(|e| bad(path, 1, e))?.clone();
             let col = |name: &str| {
-                headers.iter().position(|h| h == name).ok_or_else(|| Error::Format {
-                    path: path.to_path_buf(),
-                    message: format!("no '{name}' column (need doc_a,doc_b)"),
-                })
+                headers
+                    .iter()
+                    .position(|h| h == name)
+                    .ok_or_else(|| Error::Format {
+                        path: path.to_path_buf(),
+                        message: format!("no '{name}' column (need doc_a,doc_b)"),
+                    })
             };
             let (ca, cb) = (col("doc_a")?, col("doc_b")?);
             let mut pairs = AHashSet::new();
@@ -142,8 +147,16 @@ pub struct Prf {
 impl Prf {
     /// From counts; an empty denominator gives 1.0 (nothing to get wrong).
     pub fn new(tp: u64, reported: u64, truth: u64) -> Prf {
-        let precision = if reported == 0 { 1.0 } else { tp as f64 / reported as f64 };
-        let recall = if truth == 0 { 1.0 } else { tp as f64 / truth as f64 };
+        let precision = if reported == 0 {
+            1.0
+        } else {
+            tp as f64 / reported as f64
+        };
+        let recall = if truth == 0 {
+            1.0
+        } else {
+            tp as f64 / truth as f64
+        };
         let f1 = if precision + recall == 0.0 {
             0.0
         } else {
@@ -217,10 +230,13 @@ pub fn evaluate(truth: &TruthSet, report_dir: &Path) -> Result<Evaluation> {
     let mut rdr = csv::Reader::from_path(&pairs_path).map_err(|e| bad(&pairs_path, 0, e))?;
     let headers = rdr.headers().map_err(|e| bad(&pairs_path, 1, e))?.clone();
     let col = |name: &str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| Error::Format {
-            path: pairs_path.clone(),
-            message: format!("no '{name}' column"),
-        })
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::Format {
+                path: pairs_path.clone(),
+                message: format!("no '{name}' column"),
+            })
     };
     let (ca, cb, cr) = (col("doc_a")?, col("doc_b")?, col("relation")?);
     let mut reported: AHashSet<(u32, u32)> = AHashSet::new();
@@ -286,7 +302,11 @@ pub fn evaluate(truth: &TruthSet, report_dir: &Path) -> Result<Evaluation> {
             edit: edit.to_string(),
             pairs,
             found,
-            recall: if pairs == 0 { 1.0 } else { found as f64 / pairs as f64 },
+            recall: if pairs == 0 {
+                1.0
+            } else {
+                found as f64 / pairs as f64
+            },
         })
         .collect();
     let (stories, ari) = story_scores(truth, &report_dir.join("stories.csv"))?;
@@ -334,21 +354,42 @@ fn story_scores(truth: &TruthSet, path: &Path) -> Result<(Prf, f64)> {
     let pred_pairs: f64 = rows.values().map(|&c| choose2(c)).sum();
     let true_pairs: f64 = cols.values().map(|&c| choose2(c)).sum();
     let total = choose2(n as u64);
-    let expected = if total > 0.0 { pred_pairs * true_pairs / total } else { 0.0 };
+    let expected = if total > 0.0 {
+        pred_pairs * true_pairs / total
+    } else {
+        0.0
+    };
     let max = (pred_pairs + true_pairs) / 2.0;
-    let ari = if max - expected == 0.0 { 1.0 } else { (index - expected) / (max - expected) };
-    Ok((Prf::new(index as u64, pred_pairs as u64, true_pairs as u64), ari))
+    let ari = if max - expected == 0.0 {
+        1.0
+    } else {
+        (index - expected) / (max - expected)
+    };
+    Ok((
+        Prf::new(index as u64, pred_pairs as u64, true_pairs as u64),
+        ari,
+    ))
 }
 
 /// The evaluation as an aligned text table.
 pub fn render(e: &Evaluation) -> String {
     use std::fmt::Write as _;
     let mut t = String::new();
-    let _ = writeln!(t, "{:<28} {:>9} {:>9} {:>9}", "", "precision", "recall", "F1");
+    let _ = writeln!(
+        t,
+        "{:<28} {:>9} {:>9} {:>9}",
+        "", "precision", "recall", "F1"
+    );
     let _ = writeln!(
         t,
         "{:<28} {:>9.4} {:>9.4} {:>9.4}   ({} of {} true pairs, {} reported)",
-        "pairs (rerun+excerpt)", e.pairs.precision, e.pairs.recall, e.pairs.f1, e.pairs.tp, e.pairs.truth, e.pairs.reported
+        "pairs (rerun+excerpt)",
+        e.pairs.precision,
+        e.pairs.recall,
+        e.pairs.f1,
+        e.pairs.tp,
+        e.pairs.truth,
+        e.pairs.reported
     );
     if let Some(s) = &e.stories {
         let _ = writeln!(
@@ -373,7 +414,11 @@ pub fn render(e: &Evaluation) -> String {
         e.false_positives_followup, e.false_positives_unrelated
     );
     if e.unknown_ids > 0 {
-        let _ = writeln!(t, "{} reported pairs name ids not in the truth (ignored)", e.unknown_ids);
+        let _ = writeln!(
+            t,
+            "{} reported pairs name ids not in the truth (ignored)",
+            e.unknown_ids
+        );
     }
     t
 }

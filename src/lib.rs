@@ -22,5 +22,6 @@ pub mod shingle;
 pub mod verify;
 
 pub use error::{Error, Result};
-pub mod synth;
 pub mod eval;
+pub mod fingerprint;
+pub mod synth;

@@ -234,15 +234,29 @@ mod tests {
         for v in c.iter_mut() {
             *v += 1000;
         }
-        let sigs = [Some(a.as_slice()), None, Some(a.as_slice()), Some(c.as_slice())];
+        let sigs = [
+            Some(a.as_slice()),
+            None,
+            Some(a.as_slice()),
+            Some(c.as_slice()),
+        ];
         let cfg = LshConfig::default();
         let (pairs, _) = candidates(&sigs, Banding { bands: 16, rows: 8 }, &cfg);
-        assert_eq!(pairs, [CandidatePair { a: DocId(0), b: DocId(2) }]);
+        assert_eq!(
+            pairs,
+            [CandidatePair {
+                a: DocId(0),
+                b: DocId(2)
+            }]
+        );
     }
 
     #[test]
     fn pack_roundtrip() {
-        let p = CandidatePair { a: DocId(3), b: DocId(u32::MAX) };
+        let p = CandidatePair {
+            a: DocId(3),
+            b: DocId(u32::MAX),
+        };
         assert_eq!(CandidatePair::unpack(p.pack()), p);
     }
 }

@@ -116,9 +116,20 @@ mod tests {
     #[test]
     fn deterministic_and_seeded() {
         let set: Vec<u64> = (0..50).map(|i| i * 7919).collect();
-        assert_eq!(Sketcher::new(64, 1).sketch(&set), Sketcher::new(64, 1).sketch(&set));
-        assert_ne!(Sketcher::new(64, 1).sketch(&set), Sketcher::new(64, 2).sketch(&set));
-        assert!(Sketcher::new(64, 1).sketch(&[]).iter().all(|&v| v == u32::MAX));
+        assert_eq!(
+            Sketcher::new(64, 1).sketch(&set),
+            Sketcher::new(64, 1).sketch(&set)
+        );
+        assert_ne!(
+            Sketcher::new(64, 1).sketch(&set),
+            Sketcher::new(64, 2).sketch(&set)
+        );
+        assert!(
+            Sketcher::new(64, 1)
+                .sketch(&[])
+                .iter()
+                .all(|&v| v == u32::MAX)
+        );
     }
 
     #[test]

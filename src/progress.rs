@@ -38,7 +38,9 @@ impl Terminal {
 
     /// How many warnings were suppressed.
     pub fn suppressed(&self) -> u64 {
-        self.warned.load(Ordering::Relaxed).saturating_sub(self.max_warnings)
+        self.warned
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.max_warnings)
     }
 }
 

@@ -18,8 +18,14 @@ use crate::verify::intersection_size;
 
 /// Writes `path` atomically: `fill` writes into a temporary file beside it,
 /// which is then renamed to `path`.
-pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+pub fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = tempfile::Builder::new()
         .prefix(".wiretrace-")
         .suffix(".tmp")
@@ -113,7 +119,9 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     write_csv(
         &dir.join("pairs.csv"),
-        &["doc_a", "doc_b", "relation", "jaccard", "a_in_b", "b_in_a", "story"],
+        &[
+            "doc_a", "doc_b", "relation", "jaccard", "a_in_b", "b_in_a", "story",
+        ],
         pair_rows(out).into_iter().map(|r| {
             [
                 r.doc_a,
@@ -142,7 +150,10 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
                 story.id.clone(),
                 doc.id.clone(),
                 doc.outlet.clone().unwrap_or_default(),
-                doc.date.as_ref().map(|t| t.text.clone()).unwrap_or_default(),
+                doc.date
+                    .as_ref()
+                    .map(|t| t.text.clone())
+                    .unwrap_or_default(),
                 if d == story.origin { "origin" } else { "rerun" }.to_string(),
                 fmt_share(coverage),
             ]);
@@ -176,10 +187,12 @@ pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
     }
     let _ = writeln!(
         t,
-        "{} candidate pairs ({} bands x {} rows), {} related: {} rerun, {} excerpt, {} partial",
+        "{} candidate pairs ({} from LSH with {} bands x {} rows, {} from shared passages), {} related: {} rerun, {} excerpt, {} partial",
         s.candidates,
+        s.candidates_lsh,
         s.lsh_bands,
         s.lsh_rows,
+        s.candidates_passage,
         s.verified_pairs,
         s.pairs_by_relation.get("rerun").unwrap_or(&0),
         s.pairs_by_relation.get("excerpt").unwrap_or(&0),
@@ -200,10 +213,14 @@ pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
     );
     for story in out.stories.iter().take(5) {
         let origin = &out.docs[story.origin.index()];
-        let title = origin
-            .title
-            .clone()
-            .unwrap_or_else(|| origin.text.split_whitespace().take(10).collect::<Vec<_>>().join(" "));
+        let title = origin.title.clone().unwrap_or_else(|| {
+            origin
+                .text
+                .split_whitespace()
+                .take(10)
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
         let _ = writeln!(
             t,
             "  {}  {:>4} docs  origin {}  {}",

@@ -23,6 +23,7 @@ use crate::cluster::{self, Story};
 use crate::config::ScanConfig;
 use crate::document::{DocId, Document};
 use crate::error::{Result, SkipReason};
+use crate::fingerprint;
 use crate::ingest::{self, BadRecord, Item};
 use crate::lsh;
 use crate::minhash::Sketcher;
@@ -40,6 +41,8 @@ pub enum Stage {
     Sketch,
     /// Banding signatures into candidate pairs.
     Lsh,
+    /// Shared-passage candidates from sampled fingerprints.
+    Passages,
     /// Scoring candidates.
     Verify,
     /// Grouping matches into stories.
@@ -54,6 +57,7 @@ impl Stage {
             Stage::Boilerplate => "boilerplate",
             Stage::Sketch => "sketch",
             Stage::Lsh => "lsh",
+            Stage::Passages => "passages",
             Stage::Verify => "verify",
             Stage::Stories => "stories",
         }
@@ -109,7 +113,13 @@ pub struct Summary {
     pub capped_buckets: u64,
     /// Sizes of the largest capped buckets (at most 20), largest first.
     pub capped_bucket_sizes: Vec<usize>,
-    /// Distinct candidate pairs.
+    /// Candidate pairs from LSH.
+    pub candidates_lsh: u64,
+    /// Candidate pairs from shared passage fingerprints.
+    pub candidates_passage: u64,
+    /// Passage fingerprints over `--passage-max-df`, not expanded.
+    pub capped_fingerprints: u64,
+    /// Distinct candidate pairs (union of both).
     pub candidates: u64,
     /// Candidates that verified as related.
     pub verified_pairs: u64,
@@ -232,7 +242,8 @@ pub fn read_and_shingle(
                         batch.push(doc);
                         if batch.len() >= BATCH {
                             // A closed channel means the consumer stopped; nothing to do.
-                            let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                            let _ =
+                                tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
                         }
                     }
                     Item::Bad(bad) => {
@@ -290,7 +301,8 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     obs.stage_start(Stage::Boilerplate, Some(docs.len() as u64));
     let outlets = outlet_indices(&docs);
     let boiler = boilerplate::detect(&sets, &outlets, &cfg.boilerplate);
-    sets.par_iter_mut().for_each(|s| boilerplate::strip(s, &boiler));
+    sets.par_iter_mut()
+        .for_each(|s| boilerplate::strip(s, &boiler));
     obs.advance(docs.len() as u64, 0);
     obs.stage_end(Stage::Boilerplate);
     clock.lap(Stage::Boilerplate);
@@ -313,11 +325,18 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         cfg.lsh.fn_weight,
     );
     let sig_refs: Vec<Option<&[u32]>> = signatures.iter().map(|s| s.as_deref()).collect();
-    let (candidates, buckets) = lsh::candidates(&sig_refs, banding, &cfg.lsh);
+    let (lsh_pairs, buckets) = lsh::candidates(&sig_refs, banding, &cfg.lsh);
     drop(sig_refs);
     drop(signatures);
     obs.stage_end(Stage::Lsh);
     clock.lap(Stage::Lsh);
+
+    obs.stage_start(Stage::Passages, None);
+    let (passage_pairs, fp_stats) = fingerprint::candidates(&sets, &cfg.fingerprint);
+    let (candidates_lsh, candidates_passage) = (lsh_pairs.len() as u64, passage_pairs.len() as u64);
+    let candidates = fingerprint::union(lsh_pairs, passage_pairs);
+    obs.stage_end(Stage::Passages);
+    clock.lap(Stage::Passages);
 
     obs.stage_start(Stage::Verify, Some(candidates.len() as u64));
     let matches = verify::verify(&candidates, &sets, &cfg.verify);
@@ -343,7 +362,10 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
 
     let mut pairs_by_relation = BTreeMap::new();
     for r in [Relation::Rerun, Relation::Excerpt, Relation::Partial] {
-        pairs_by_relation.insert(r.as_str(), matches.iter().filter(|m| m.relation == r).count() as u64);
+        pairs_by_relation.insert(
+            r.as_str(),
+            matches.iter().filter(|m| m.relation == r).count() as u64,
+        );
     }
     let summary = Summary {
         records,
@@ -354,6 +376,9 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         buckets_expanded: buckets.expanded,
         capped_buckets: buckets.capped_sizes.len() as u64,
         capped_bucket_sizes: buckets.capped_sizes.iter().take(20).copied().collect(),
+        candidates_lsh,
+        candidates_passage,
+        capped_fingerprints: fp_stats.capped,
         candidates: candidates.len() as u64,
         verified_pairs: matches.len() as u64,
         pairs_by_relation,

@@ -204,7 +204,10 @@ mod tests {
 
     #[test]
     fn splits_on_punctuation_and_keeps_offsets() {
-        assert_eq!(words("U.S.-led talks, 2022!"), ["U", "S", "led", "talks", "2022"]);
+        assert_eq!(
+            words("U.S.-led talks, 2022!"),
+            ["U", "S", "led", "talks", "2022"]
+        );
         assert_eq!(words("naïve café Zürich"), ["naïve", "café", "Zürich"]);
         assert_eq!(words("e\u{301}te\u{301}"), ["e\u{301}te\u{301}"]);
         assert_eq!(words("abc東京def"), ["abc東京def"]);

@@ -25,7 +25,10 @@ pub(crate) fn read(
                 };
                 return Err(StreamError::Io(1, io));
             }
-            return Ok(sink(1, Err((SkipReason::MalformedCsv, format!("bad header row: {e}"))))?);
+            return Ok(sink(
+                1,
+                Err((SkipReason::MalformedCsv, format!("bad header row: {e}"))),
+            )?);
         }
     };
     let columns: Vec<Option<usize>> = names
@@ -70,7 +73,11 @@ fn to_raw(
                 .map_err(|e| {
                     (
                         SkipReason::InvalidUtf8,
-                        format!("invalid UTF-8 in column {} at byte {}", col + 1, e.valid_up_to()),
+                        format!(
+                            "invalid UTF-8 in column {} at byte {}",
+                            col + 1,
+                            e.valid_up_to()
+                        ),
                     )
                 }),
         }

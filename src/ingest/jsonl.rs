@@ -49,7 +49,10 @@ pub(crate) fn parse_line(
     names: &[&str; 6],
 ) -> Result<RawFields, (SkipReason, String)> {
     let text = std::str::from_utf8(line).map_err(|e| {
-        (SkipReason::InvalidUtf8, format!("invalid UTF-8 at byte {}", e.valid_up_to()))
+        (
+            SkipReason::InvalidUtf8,
+            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        )
     })?;
     let mut de = serde_json::Deserializer::from_str(text);
     let raw = Picker { names }

@@ -203,7 +203,10 @@ fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
     let file = File::open(path)?;
     let name = path.to_string_lossy().to_ascii_lowercase();
     let reader: Box<dyn Read + Send> = if name.ends_with(".gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file)))
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
+            1 << 16,
+            file,
+        )))
     } else if name.ends_with(".zst") {
         Box::new(zstd::Decoder::new(file)?)
     } else {
@@ -251,28 +254,31 @@ impl<'a> Reader<'a> {
         sink: &mut dyn FnMut(Item) -> Result<()>,
     ) -> Result<()> {
         let file = source.path.to_string_lossy().into_owned();
-        let mut emit = |this: &mut Self, line: u64, raw: std::result::Result<RawFields, (SkipReason, String)>| {
-            let location = Location {
-                file: file.clone(),
-                line,
+        let mut emit =
+            |this: &mut Self,
+             line: u64,
+             raw: std::result::Result<RawFields, (SkipReason, String)>| {
+                let location = Location {
+                    file: file.clone(),
+                    line,
+                };
+                let item = match raw.and_then(|r| this.validate(r)) {
+                    Ok(doc) => Item::Doc(doc, location),
+                    Err((reason, detail)) => Item::Bad(BadRecord {
+                        location,
+                        reason,
+                        detail,
+                    }),
+                };
+                if let (true, Item::Bad(bad)) = (this.cfg.strict, &item) {
+                    return Err(Error::Strict {
+                        location: bad.location.to_string(),
+                        reason: bad.reason,
+                        detail: bad.detail.clone(),
+                    });
+                }
+                sink(item)
             };
-            let item = match raw.and_then(|r| this.validate(r)) {
-                Ok(doc) => Item::Doc(doc, location),
-                Err((reason, detail)) => Item::Bad(BadRecord {
-                    location,
-                    reason,
-                    detail,
-                }),
-            };
-            if let (true, Item::Bad(bad)) = (this.cfg.strict, &item) {
-                return Err(Error::Strict {
-                    location: bad.location.to_string(),
-                    reason: bad.reason,
-                    detail: bad.detail.clone(),
-                });
-            }
-            sink(item)
-        };
         let stream = match open(&source.path) {
             Ok(s) => s,
             Err(e) => return emit(self, 0, Err((SkipReason::UnreadableFile, e.to_string()))),
@@ -288,9 +294,14 @@ impl<'a> Reader<'a> {
             Format::ReutersSgml => sgml::read(stream, &mut |line, raw| emit(self, line, raw)),
         };
         match result {
-            Err(StreamError::Io(line, e)) => {
-                emit(self, line, Err((SkipReason::UnreadableFile, format!("read failed: {e}"))))
-            }
+            Err(StreamError::Io(line, e)) => emit(
+                self,
+                line,
+                Err((
+                    SkipReason::UnreadableFile,
+                    format!("read failed, the rest of the file is not read: {e}"),
+                )),
+            ),
             Err(StreamError::Stop(e)) => Err(e),
             Ok(()) => Ok(()),
         }
@@ -299,22 +310,39 @@ impl<'a> Reader<'a> {
     fn validate(&mut self, raw: RawFields) -> std::result::Result<Document, (SkipReason, String)> {
         let id = match raw.id {
             Some(id) if !id.trim().is_empty() => id,
-            _ => return Err((SkipReason::MissingId, format!("no '{}' field", self.cfg.fields.id))),
+            _ => {
+                return Err((
+                    SkipReason::MissingId,
+                    format!("no '{}' field", self.cfg.fields.id),
+                ));
+            }
         };
         let text = raw.text.ok_or_else(|| {
-            (SkipReason::MissingText, format!("record '{id}' has no '{}' field", self.cfg.fields.text))
+            (
+                SkipReason::MissingText,
+                format!("record '{id}' has no '{}' field", self.cfg.fields.text),
+            )
         })?;
         if text.trim().is_empty() {
-            return Err((SkipReason::EmptyText, format!("record '{id}' has an empty text")));
+            return Err((
+                SkipReason::EmptyText,
+                format!("record '{id}' has an empty text"),
+            ));
         }
         let date = match raw.date.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(d) => Some(Timestamp::parse(d).ok_or_else(|| {
-                (SkipReason::BadDate, format!("record '{id}': '{d}' is not an ISO 8601 date"))
+                (
+                    SkipReason::BadDate,
+                    format!("record '{id}': '{d}' is not an ISO 8601 date"),
+                )
             })?),
         };
         if !self.seen.insert(id.clone()) {
-            return Err((SkipReason::DuplicateId, format!("id '{id}' was already read")));
+            return Err((
+                SkipReason::DuplicateId,
+                format!("id '{id}' was already read"),
+            ));
         }
         let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
         Ok(Document {
@@ -355,7 +383,10 @@ fn read_text(
         .read_to_end(&mut bytes)
         .map_err(|e| (SkipReason::UnreadableFile, e.to_string()))?;
     let text = String::from_utf8(bytes).map_err(|e| {
-        (SkipReason::InvalidUtf8, format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()))
+        (
+            SkipReason::InvalidUtf8,
+            format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+        )
     })?;
     Ok(RawFields {
         id: Some(id),

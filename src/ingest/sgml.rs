@@ -27,7 +27,10 @@ pub(crate) fn read(
             if inside {
                 sink(
                     start_line,
-                    Err((SkipReason::MalformedSgml, "file ends inside a <REUTERS> record".into())),
+                    Err((
+                        SkipReason::MalformedSgml,
+                        "file ends inside a <REUTERS> record".into(),
+                    )),
                 )?;
             }
             return Ok(());
@@ -58,14 +61,21 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn parse_record(bytes: &[u8]) -> Result<RawFields, (SkipReason, String)> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        (SkipReason::InvalidUtf8, format!("invalid UTF-8 at byte {} of the record", e.valid_up_to()))
+        (
+            SkipReason::InvalidUtf8,
+            format!("invalid UTF-8 at byte {} of the record", e.valid_up_to()),
+        )
     })?;
-    let open_end = text
-        .find('>')
-        .ok_or_else(|| (SkipReason::MalformedSgml, "unterminated <REUTERS> tag".to_string()))?;
+    let open_end = text.find('>').ok_or_else(|| {
+        (
+            SkipReason::MalformedSgml,
+            "unterminated <REUTERS> tag".to_string(),
+        )
+    })?;
     let id = attribute(&text[..open_end], "NEWID")
         .ok_or_else(|| (SkipReason::MissingId, "<REUTERS> has no NEWID".to_string()))?;
-    let date = element(text, "DATE").map(|d| reuters_date(d.trim()).unwrap_or_else(|| d.trim().to_string()));
+    let date = element(text, "DATE")
+        .map(|d| reuters_date(d.trim()).unwrap_or_else(|| d.trim().to_string()));
     let title = element(text, "TITLE").map(decode);
     let body = element(text, "BODY").map(decode);
     let raw_text = element(text, "TEXT").map(|t| decode(&strip_tags(t)));

@@ -78,7 +78,11 @@ impl Language {
         let places = (0..800)
             .map(|_| pseudo_word(&mut rng, 2).to_uppercase())
             .collect();
-        let rank = words.iter().enumerate().map(|(i, w)| (w.clone(), i)).collect();
+        let rank = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.clone(), i))
+            .collect();
         Language {
             words,
             rank,
@@ -91,7 +95,10 @@ impl Language {
     /// A word drawn from the Zipf distribution.
     pub fn word(&self, rng: &mut impl Rng) -> &str {
         let u: f64 = rng.random();
-        let i = self.cdf.partition_point(|&c| c < u).min(self.words.len() - 1);
+        let i = self
+            .cdf
+            .partition_point(|&c| c < u)
+            .min(self.words.len() - 1);
         &self.words[i]
     }
 

@@ -126,7 +126,10 @@ impl SynthConfig {
             return Err(Error::config("--outlets", "must be at least 2"));
         }
         if self.min_copies < 1 || self.max_copies < self.min_copies {
-            return Err(Error::config("--max-copies", "needs 1 <= --min-copies <= --max-copies"));
+            return Err(Error::config(
+                "--max-copies",
+                "needs 1 <= --min-copies <= --max-copies",
+            ));
         }
         if self.max_copies > self.outlets {
             return Err(Error::config("--max-copies", "cannot exceed --outlets"));
@@ -294,8 +297,21 @@ impl Generator {
         let mut rng = Pcg64Mcg::seed_from_u64(cfg.seed);
         let lang = Language::new(40_000, 7);
         let nouns = [
-            "Gazette", "Herald", "Tribune", "Courier", "Times", "Post", "Journal", "Record",
-            "Observer", "Sentinel", "Daily", "Register", "Ledger", "Chronicle", "Bulletin",
+            "Gazette",
+            "Herald",
+            "Tribune",
+            "Courier",
+            "Times",
+            "Post",
+            "Journal",
+            "Record",
+            "Observer",
+            "Sentinel",
+            "Daily",
+            "Register",
+            "Ledger",
+            "Chronicle",
+            "Bulletin",
         ];
         let mut outlets = Vec::with_capacity(cfg.outlets);
         for i in 0..cfg.outlets {
@@ -372,7 +388,12 @@ impl Generator {
         Ok(stats)
     }
 
-    fn generate(&mut self, cw: &mut dyn Write, tw: &mut dyn Write, stats: &mut SynthStats) -> Result<()> {
+    fn generate(
+        &mut self,
+        cw: &mut dyn Write,
+        tw: &mut dyn Write,
+        stats: &mut SynthStats,
+    ) -> Result<()> {
         let mut buffer: Vec<Pending> = Vec::new();
         let mut written = 0usize;
         let mut emitted = 0usize; // articles generated so far
@@ -461,7 +482,9 @@ impl Generator {
 
     fn pick_outlet(&mut self) -> usize {
         let u: f64 = self.rng.random();
-        self.outlet_cdf.partition_point(|&c| c < u).min(self.outlets.len() - 1)
+        self.outlet_cdf
+            .partition_point(|&c| c < u)
+            .min(self.outlets.len() - 1)
     }
 
     fn new_story_id(&mut self) -> String {
@@ -488,7 +511,12 @@ impl Generator {
             let title = self.lang.headline(&mut self.rng, &topic);
             let t = self.time_of(self.next_story) + self.rng.random_range(0..3600);
             let mut pieces = pieces;
-            pieces.extend(self.outlets[o].footer.iter().map(|f| Piece::plain(f.clone())));
+            pieces.extend(
+                self.outlets[o]
+                    .footer
+                    .iter()
+                    .map(|f| Piece::plain(f.clone())),
+            );
             return vec![Pending {
                 story: id,
                 kind: "unrelated",
@@ -554,7 +582,10 @@ impl Generator {
             let n = self.rng.random_range(2..=3).min(parent.paras.len() - half);
             let start = self.rng.random_range(half..=parent.paras.len() - n);
             let background: Vec<_> = parent.paras[start..start + n].to_vec();
-            let at = self.rng.random_range(3..paras.len().max(4)).min(paras.len());
+            let at = self
+                .rng
+                .random_range(3..paras.len().max(4))
+                .min(paras.len());
             for (k, p) in background.into_iter().enumerate() {
                 paras.insert(at + k, p);
             }
@@ -579,7 +610,11 @@ impl Generator {
         let mut pieces = vec![Piece::plain(format!("By {}\n{}", s.author, name))];
         for (i, (sentences, story, para)) in s.paras.iter().enumerate() {
             pieces.push(Piece {
-                prefix: if i == 0 { format!("{} ({tag}) — ", s.place) } else { String::new() },
+                prefix: if i == 0 {
+                    format!("{} ({tag}) — ", s.place)
+                } else {
+                    String::new()
+                },
                 text: sentences.join(" "),
                 seg: Some((story.clone(), *para)),
             });
@@ -651,7 +686,10 @@ impl Generator {
             }
             if rng.random_bool(cfg.byline) {
                 if rng.random_bool(0.5) {
-                    byline = Some(format!("From staff and wire reports\n{}", self.outlets[o].name));
+                    byline = Some(format!(
+                        "From staff and wire reports\n{}",
+                        self.outlets[o].name
+                    ));
                     edits.push("byline_changed".into());
                 } else {
                     byline = None;
@@ -699,7 +737,13 @@ impl Generator {
         // Local paragraphs go after the second paragraph or at the end.
         let mut insert_at: Vec<usize> = local
             .iter()
-            .map(|_| if rng.random_bool(0.5) { n_story } else { rng.random_range(2.min(n_story)..=n_story) })
+            .map(|_| {
+                if rng.random_bool(0.5) {
+                    n_story
+                } else {
+                    rng.random_range(2.min(n_story)..=n_story)
+                }
+            })
             .collect();
         insert_at.sort_unstable();
         let mut local_iter = local.into_iter().zip(insert_at).peekable();
@@ -720,7 +764,11 @@ impl Generator {
                 body = ocr_noise(&body, cfg.ocr_rate, rng);
             }
             pieces.push(Piece {
-                prefix: if i == 0 { dateline.clone() } else { String::new() },
+                prefix: if i == 0 {
+                    dateline.clone()
+                } else {
+                    String::new()
+                },
                 text: body,
                 seg: Some((story.clone(), *para)),
             });
@@ -729,7 +777,11 @@ impl Generator {
             pieces.push(Piece::plain(text));
         }
         for f in &self.outlets[o].footer {
-            let text = if print && !verbatim { ocr_noise(f, cfg.ocr_rate, rng) } else { f.clone() };
+            let text = if print && !verbatim {
+                ocr_noise(f, cfg.ocr_rate, rng)
+            } else {
+                f.clone()
+            };
             pieces.push(Piece::plain(text));
         }
         let delay = rng.random_range(600..72 * 3600);
@@ -768,7 +820,10 @@ fn substitute_words(text: &str, rate: f64, lang: &Language, rng: &mut impl Rng) 
     text.split(' ')
         .map(|w| {
             let core: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
-            if core.len() > 2 && core.chars().all(|c| c.is_ascii_alphabetic()) && rng.random_bool(rate) {
+            if core.len() > 2
+                && core.chars().all(|c| c.is_ascii_alphabetic())
+                && rng.random_bool(rate)
+            {
                 w.replace(&core, &lang.substitute(&core, rng))
             } else {
                 w.to_string()

@@ -1,0 +1,279 @@
+//! `wiretrace scan` end to end on the fixtures.
+
+mod common;
+use common::*;
+
+#[test]
+fn seeds_scan_cleanly_and_report_nothing_false() {
+    let w = Workdir::new();
+    let out = w.path("out");
+    let o = w.run(&["scan", "fixtures/seeds", "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // The seeds are reworded, not copied: no verbatim relation exists among them.
+    assert_eq!(csv_rows(&out.join("pairs.csv")).len(), 0);
+    assert_eq!(csv_rows(&out.join("stories.csv")).len(), 0);
+    let s = w.json("out/summary.json");
+    assert_eq!(s["records"]["read"], 5);
+    assert_eq!(s["records"]["scanned"], 5);
+    assert!(stdout(&o).contains("read 5 records: 5 scanned, 0 skipped"));
+}
+
+#[test]
+fn every_relation_matches_the_golden_files() {
+    let w = Workdir::new();
+    let out = w.path("out");
+    let o = w.run(&[
+        "scan",
+        "fixtures/relations/corpus.jsonl",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for f in ["pairs.csv", "stories.csv"] {
+        let expected =
+            std::fs::read_to_string(fixture(&format!("relations/expected/{f}"))).unwrap();
+        assert_eq!(
+            w.read(&format!("out/{f}")),
+            expected,
+            "{f} differs from the golden file"
+        );
+    }
+    let pairs = csv_rows(&out.join("pairs.csv"));
+    let rel = |a: &str, b: &str| {
+        pairs
+            .iter()
+            .find(|r| r[0] == a && r[1] == b)
+            .map(|r| r[2].clone())
+    };
+    assert_eq!(rel("rerun", "wire").as_deref(), Some("rerun"));
+    assert_eq!(rel("truncated", "wire").as_deref(), Some("excerpt"));
+    assert_eq!(rel("followup", "wire").as_deref(), Some("partial"));
+    // A shared site footer alone never relates two articles.
+    assert_eq!(rel("footer_a", "footer_b"), None);
+    assert!(pairs.iter().all(|r| r[0] != "other" && r[1] != "other"));
+    // The earliest version is the origin; a partial edge does not join the story.
+    let stories = csv_rows(&out.join("stories.csv"));
+    let origin: Vec<_> = stories.iter().filter(|r| r[4] == "origin").collect();
+    assert_eq!(origin.len(), 1);
+    assert_eq!(origin[0][1], "wire");
+    assert!(stories.iter().all(|r| r[1] != "followup"));
+}
+
+#[test]
+fn all_input_formats_read_the_same_articles() {
+    let w = Workdir::new();
+    let mut summaries = Vec::new();
+    let inputs: &[&[&str]] = &[
+        &["fixtures/formats/seeds.jsonl"],
+        &["fixtures/formats/seeds.jsonl.gz"],
+        &["fixtures/formats/seeds.jsonl.zst"],
+        &["fixtures/formats/seeds.csv"],
+        &[
+            "fixtures/formats/seeds-body.jsonl",
+            "--field",
+            "id=doc_id",
+            "--field",
+            "text=body",
+            "--field",
+            "outlet=source",
+        ],
+        &["fixtures/seeds"],
+        &[
+            "fixtures/seeds/000_0b100eb329b44137.txt",
+            "fixtures/seeds/001_7d6c65d472a597a6.txt",
+            "fixtures/seeds/002_7d16baccb0432d61.txt",
+            "fixtures/seeds/003_1385dfa9514a6a57.txt",
+            "fixtures/seeds/004_d07a4059c8cfa16f.txt",
+        ],
+    ];
+    for (i, args) in inputs.iter().enumerate() {
+        let out = w.path(&format!("out{i}"));
+        let mut full = vec![
+            "scan",
+            "--out",
+            out.to_str().unwrap(),
+            "--max-df",
+            "2",
+            "--min-shared",
+            "3",
+        ];
+        full.extend_from_slice(args);
+        let o = w.run(&full);
+        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+        let s = w.json(&format!("out{i}/summary.json"));
+        assert_eq!(s["records"]["scanned"], 5, "{args:?}");
+        summaries.push((
+            s["boilerplate_shingles"].clone(),
+            w.read(&format!("out{i}/pairs.csv")),
+        ));
+    }
+    // Same texts and ids, so the same boilerplate and the same pairs.
+    for s in &summaries[1..] {
+        assert_eq!(s, &summaries[0]);
+    }
+}
+
+#[test]
+fn stdin_reads_jsonl() {
+    let w = Workdir::new();
+    let data = std::fs::read(fixture("formats/seeds.jsonl")).unwrap();
+    let out = w.path("out");
+    let o = w.run_with_stdin(&["scan", "-", "--out", out.to_str().unwrap()], Some(&data));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(w.json("out/summary.json")["records"]["scanned"], 5);
+}
+
+#[test]
+fn bad_records_are_named_counted_and_skipped() {
+    let w = Workdir::new();
+    let out = w.path("out");
+    let o = w.run(&[
+        "scan",
+        "fixtures/bad/mixed.jsonl",
+        "fixtures/bad/mixed.csv",
+        "fixtures/bad/truncated.jsonl.gz",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "some records were skipped: exit 1");
+    let err = stderr(&o);
+    for expected in [
+        "mixed.jsonl:2: invalid_utf8",
+        "mixed.jsonl:3: malformed_json",
+        "mixed.jsonl:4: missing_text",
+        "mixed.jsonl:5: empty_text",
+        "mixed.jsonl:6: missing_id",
+        "mixed.jsonl:7: duplicate_id: id 'ok-1'",
+        "mixed.jsonl:8: bad_date",
+        "mixed.csv:3: malformed_csv",
+        "mixed.csv:4: invalid_utf8",
+        "truncated.jsonl.gz:1: unreadable_file",
+    ] {
+        assert!(err.contains(expected), "stderr lacks {expected:?}:\n{err}");
+    }
+    let s = w.json("out/summary.json");
+    let r = &s["records"];
+    assert_eq!(r["read"], 14);
+    assert_eq!(r["scanned"], 4);
+    assert_eq!(r["skipped"], 10);
+    let by: u64 = r["skipped_by_reason"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(by, 10, "skips by reason add up");
+    assert_eq!(r["skipped_by_reason"]["invalid_utf8"], 2);
+    assert_eq!(r["skipped_by_reason"]["duplicate_id"], 1);
+}
+
+#[test]
+fn strict_stops_at_the_first_bad_record() {
+    let w = Workdir::new();
+    let out = w.path("out");
+    let o = w.run(&[
+        "scan",
+        "fixtures/bad/mixed.jsonl",
+        "--strict",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("mixed.jsonl:2: invalid_utf8"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !out.join("pairs.csv").exists(),
+        "no reports after a fatal error"
+    );
+}
+
+#[test]
+fn fatal_errors_name_the_flag_or_path() {
+    let w = Workdir::new();
+    let o = w.run(&["scan", "fixtures/seeds", "--out", "x", "--threshold", "1.5"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--threshold"));
+    let o = w.run(&["scan", "no/such/file.jsonl", "--out", "x"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no/such/file.jsonl"));
+    let o = w.run(&["scan", "Cargo.toml", "--out", "x"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("unknown input format"));
+}
+
+/// Everything but the timings of summary.json.
+fn deterministic_part(summary: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(summary).unwrap();
+    v.as_object_mut().unwrap().remove("timings");
+    v
+}
+
+#[test]
+fn reports_are_identical_across_thread_counts_and_runs() {
+    let w = Workdir::new();
+    let corpus = w.path("c.jsonl");
+    let o = w.run(&[
+        "synth",
+        "--docs",
+        "1500",
+        "--seed",
+        "9",
+        "--out",
+        corpus.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mut outs = Vec::new();
+    for (i, threads) in ["1", "2", "2"].iter().enumerate() {
+        let out = w.path(&format!("out{i}"));
+        let o = w.run(&[
+            "scan",
+            corpus.to_str().unwrap(),
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        outs.push(out);
+    }
+    let rows = csv_rows(&outs[0].join("pairs.csv"));
+    assert!(rows.len() > 100, "the corpus has related pairs to compare");
+    for other in &outs[1..] {
+        for f in ["pairs.csv", "stories.csv"] {
+            assert_eq!(
+                std::fs::read(outs[0].join(f)).unwrap(),
+                std::fs::read(other.join(f)).unwrap(),
+                "{f} differs"
+            );
+        }
+        let a = std::fs::read_to_string(outs[0].join("summary.json")).unwrap();
+        let b = std::fs::read_to_string(other.join("summary.json")).unwrap();
+        assert_eq!(deterministic_part(&a), deterministic_part(&b));
+    }
+    // Atomic writes leave no temporary files behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&outs[0])
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn rerun_replaces_reports_in_place() {
+    let w = Workdir::new();
+    let out = w.path("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("pairs.csv"), "stale").unwrap();
+    let o = w.run(&[
+        "scan",
+        "fixtures/relations/corpus.jsonl",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0);
+    assert!(w.read("out/pairs.csv").starts_with("doc_a,doc_b,relation"));
+}

@@ -26,7 +26,7 @@ use crate::shingle::ShingleSet;
 pub fn is_fingerprint(h: u64, sample: u64) -> bool {
     // Remix so the choice is independent of the bits MinHash uses.
     let x = (h ^ 0x5851_f42d_4c95_7f2d).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (x >> 32) % sample == 0
+    (x >> 32).is_multiple_of(sample)
 }
 
 /// What the index did.

@@ -108,6 +108,23 @@ pub fn estimate_jaccard(a: &[u32], b: &[u32]) -> f64 {
     eq as f64 / a.len() as f64
 }
 
+/// Classic k-permutation MinHash: `k` seeded hash functions, each applied to
+/// every shingle. The reference the one-permutation sketch is measured
+/// against (benches and accuracy tests); the pipeline does not use it.
+pub fn sketch_kperm(shingles: &[u64], k: usize, seed: u64) -> Signature {
+    let seeds: Vec<u64> = (0..k as u64).map(|i| mix(seed ^ mix(i + 1))).collect();
+    let mut out = vec![u32::MAX; k];
+    for &h in shingles {
+        for (slot, s) in out.iter_mut().zip(&seeds) {
+            let v = (mix(h ^ s) >> 32) as u32;
+            if v < *slot {
+                *slot = v;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +155,42 @@ mod tests {
         let sig = s.sketch(&[12345]);
         assert!(sig.iter().all(|&v| v == sig[0]));
         assert_eq!(estimate_jaccard(&sig, &s.sketch(&[12345])), 1.0);
+    }
+
+    /// Over many random pairs of news-sized sets, one-permutation hashing with
+    /// optimal densification is at least as accurate as k-permutation MinHash
+    /// (mean squared error within 15%).
+    #[test]
+    fn one_permutation_is_as_accurate_as_k_permutations() {
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            mix(state)
+        };
+        let (mut se_oph, mut se_kperm) = (0.0, 0.0);
+        let k = 128;
+        for trial in 0..300u64 {
+            let shared = 50 + (next() % 600) as usize;
+            let only_a = (next() % 600) as usize;
+            let only_b = (next() % 600) as usize;
+            let common: Vec<u64> = (0..shared).map(|_| next()).collect();
+            let mut a = common.clone();
+            a.extend((0..only_a).map(|_| next()));
+            let mut b = common;
+            b.extend((0..only_b).map(|_| next()));
+            let exact = shared as f64 / (shared + only_a + only_b) as f64;
+            let s = Sketcher::new(k, trial);
+            let e1 = estimate_jaccard(&s.sketch(&a), &s.sketch(&b));
+            let e2 = estimate_jaccard(&sketch_kperm(&a, k, trial), &sketch_kperm(&b, k, trial));
+            se_oph += (e1 - exact).powi(2);
+            se_kperm += (e2 - exact).powi(2);
+        }
+        assert!(
+            se_oph <= 1.15 * se_kperm,
+            "OPH MSE {} vs k-perm {}",
+            se_oph / 300.0,
+            se_kperm / 300.0
+        );
     }
 
     proptest! {

@@ -55,6 +55,11 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     set_threads(args.threads)?;
     let term = progress::Terminal::new(args.quiet, args.max_warnings);
     let out = wiretrace::scan::scan(&args.input.inputs, &cfg, &term)?;
+    if out.summary.records.read == 0 {
+        eprintln!(
+            "warning: no articles found in the inputs (directories are searched for .txt, .jsonl, .csv and .sgm files)"
+        );
+    }
     if term.suppressed() > 0 {
         eprintln!(
             "warning: {} more skipped records not shown (see summary.json)",

@@ -124,9 +124,12 @@ pub fn format_of(path: &Path) -> Option<Format> {
 
 /// Expands the input arguments into sources, in a deterministic order.
 ///
-/// A directory yields every `.txt` below it, sorted by path, with ids
-/// relative to the directory (`/`-separated, extension kept). A missing
-/// path or an unknown extension is an error that names it.
+/// A directory yields every file below it with a recognised extension,
+/// sorted by path: each `.txt` is one article whose id is its path relative
+/// to the directory (`/`-separated, extension kept); JSONL, CSV and SGML
+/// files are read record by record. Files with other extensions are passed
+/// over. A missing path, or a file argument with an unknown extension, is
+/// an error that names it.
 pub fn discover(inputs: &[PathBuf], cfg: &IngestConfig) -> Result<Vec<Source>> {
     let mut out = Vec::new();
     for input in inputs {
@@ -142,18 +145,19 @@ pub fn discover(inputs: &[PathBuf], cfg: &IngestConfig) -> Result<Vec<Source>> {
         if meta.is_dir() {
             let mut files = Vec::new();
             walk(input, &mut files)?;
-            files.sort();
-            for f in files {
-                let rel = f.strip_prefix(input).unwrap_or(&f);
-                let id = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/");
+            files.sort_by(|a, b| a.0.cmp(&b.0));
+            for (f, format) in files {
+                let text_id = (format == Format::Text).then(|| {
+                    let rel = f.strip_prefix(input).unwrap_or(&f);
+                    rel.components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/")
+                });
                 out.push(Source {
                     path: f,
-                    format: Format::Text,
-                    text_id: Some(id),
+                    format,
+                    text_id,
                 });
             }
         } else {
@@ -177,7 +181,7 @@ pub fn discover(inputs: &[PathBuf], cfg: &IngestConfig) -> Result<Vec<Source>> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, Format)>) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
@@ -185,11 +189,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let ty = entry.file_type().map_err(|e| Error::io(&path, e))?;
         if ty.is_dir() || (ty.is_symlink() && path.is_dir()) {
             walk(&path, out)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
-        {
-            out.push(path);
+        } else if let Some(format) = format_of(&path) {
+            out.push((path, format));
         }
     }
     Ok(())

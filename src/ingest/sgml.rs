@@ -194,7 +194,12 @@ fn reuters_date(d: &str) -> Option<String> {
         _ => return None,
     };
     let year: u32 = it.next()?.trim().parse().ok()?;
+    // Some <DATE>s carry wire routing codes after the time
+    // (`01:21:21.63&#5;&#5;&#5;F`): keep the leading time only.
     let time = time.trim();
+    let time = &time[..time
+        .find(|c: char| !(c.is_ascii_digit() || c == ':' || c == '.'))
+        .unwrap_or(time.len())];
     if time.is_empty() {
         Some(format!("{year:04}-{month:02}-{day:02}"))
     } else {
@@ -226,6 +231,16 @@ mod tests {
             Some("BAHIA COCOA <REVIEW>\n\nShowers continued & more.\n Reuter")
         );
         assert_eq!(raw.outlet.as_deref(), Some("Reuters"));
+    }
+
+    #[test]
+    fn routing_codes_after_the_date_are_dropped() {
+        assert_eq!(
+            reuters_date("27-MAR-1987 01:21:21.63&#5;&#5;&#5;RM").as_deref(),
+            Some("1987-03-27T01:21:21.63")
+        );
+        assert_eq!(reuters_date("5-APR-1987").as_deref(), Some("1987-04-05"));
+        assert_eq!(reuters_date("5-XYZ-1987"), None);
     }
 
     #[test]

@@ -1,78 +1,177 @@
 //! Boilerplate: finds shingles that are site furniture, not content, so that
-//! they are dropped from every shingle set before sketching and scoring.
+//! they are dropped before sketching and scoring.
 //!
-//! In: every document's shingle set and outlet. Out: the sorted list of
-//! boilerplate shingle hashes.
+//! In: every document's shingle set and outlet. Out: a [`Boilerplate`]
+//! table: shingles that are boilerplate everywhere, and per outlet.
 //!
-//! A shingle is boilerplate when it occurs in more than `max_df` documents
-//! (templates shared across sites: "Leave a Reply", "Source link"), or in at
-//! least `outlet_df` documents of one outlet (that outlet's footer, byline
-//! box or share buttons). News reruns cross outlets, so a wire story rerun
-//! by many outlets keeps its shingles; an outlet's own repeated furniture
-//! does not. Documents without an outlet are only subject to `max_df`.
+//! Two rules:
+//! - **global**: a shingle in more than `max_df` documents is boilerplate in
+//!   every document (templates shared across sites: "Leave a Reply",
+//!   "Source link"). Document frequency is counted exactly up to
+//!   `global_sample` documents and estimated above that from an evenly
+//!   spaced sample of that many (boilerplate is frequent by definition, so a
+//!   sample sees it);
+//! - **outlet**: a shingle in at least `outlet_df` of up to `outlet_sample`
+//!   evenly spaced documents of one outlet is that outlet's furniture
+//!   (footer, byline box, share buttons) and is dropped from that outlet's
+//!   documents only. Wire reruns cross outlets, so a story rerun by many
+//!   outlets keeps its shingles.
+//!
+//! Cost is bounded by the samples, not by the corpus: O(global_sample +
+//! outlets × outlet_sample) shingle sets are counted.
 
 use rayon::prelude::*;
 
 use crate::config::BoilerplateConfig;
-use crate::shingle::ShingleSet;
+use crate::shingle::{ShingleHash, ShingleSet};
 
 /// Outlet index per document; `None` when the document has no outlet.
 pub type OutletIndex = Option<u32>;
 
-/// Sorted boilerplate shingle hashes.
-pub fn detect(sets: &[ShingleSet], outlets: &[OutletIndex], cfg: &BoilerplateConfig) -> Vec<u64> {
-    let max_df = cfg.effective_max_df(sets.len());
-    let mut tuples: Vec<(u64, u32)> = sets
-        .par_iter()
-        .zip(outlets.par_iter())
-        .flat_map_iter(|(set, outlet)| {
-            let o = outlet.unwrap_or(u32::MAX);
-            set.iter().map(move |&h| (h, o))
-        })
-        .collect();
-    tuples.par_sort_unstable();
+/// Boilerplate shingles, global and per outlet (each list sorted).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Boilerplate {
+    /// Boilerplate in every document.
+    pub global: Vec<ShingleHash>,
+    /// Boilerplate in the documents of outlet `i`.
+    pub per_outlet: Vec<Vec<ShingleHash>>,
+    /// One bit per `hash % FILTER_BITS` of every listed shingle: a cheap
+    /// "certainly not boilerplate" test before the binary searches.
+    filter: Vec<u64>,
+}
+
+const FILTER_BITS: u32 = 1 << 20;
+
+impl Boilerplate {
+    /// Distinct (rule, shingle) entries, for the summary.
+    pub fn len(&self) -> usize {
+        self.global.len() + self.per_outlet.iter().map(Vec::len).sum::<usize>()
+    }
+
+    /// True when nothing is boilerplate.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes boilerplate from one document's set.
+    pub fn strip(&self, set: &mut ShingleSet, outlet: OutletIndex) {
+        let own: &[ShingleHash] = outlet
+            .and_then(|o| self.per_outlet.get(o as usize))
+            .map_or(&[], Vec::as_slice);
+        if self.global.is_empty() && own.is_empty() {
+            return;
+        }
+        let filter = &self.filter;
+        set.retain(|h| {
+            let bit = h % FILTER_BITS;
+            filter[(bit / 64) as usize] & (1 << (bit % 64)) == 0
+                || (self.global.binary_search(h).is_err() && own.binary_search(h).is_err())
+        });
+    }
+}
+
+/// Shingles found in at least `min_count` of the given sets.
+fn frequent(sets: &[&ShingleSet], min_count: usize) -> Vec<ShingleHash> {
+    let mut all: Vec<ShingleHash> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+    all.sort_unstable();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < tuples.len() {
-        let h = tuples[i].0;
-        let mut j = i;
-        let mut boiler = false;
-        while j < tuples.len() && tuples[j].0 == h {
-            let o = tuples[j].1;
-            let mut k = j;
-            while k < tuples.len() && tuples[k].0 == h && tuples[k].1 == o {
-                k += 1;
-            }
-            if o != u32::MAX && cfg.outlet_df > 0 && k - j >= cfg.outlet_df {
-                boiler = true;
-            }
-            j = k;
+    while i < all.len() {
+        let mut j = i + 1;
+        while j < all.len() && all[j] == all[i] {
+            j += 1;
         }
-        if boiler || j - i > max_df {
-            out.push(h);
+        if j - i >= min_count {
+            out.push(all[i]);
         }
         i = j;
     }
     out
 }
 
-/// Removes boilerplate hashes from a set (both sorted).
-pub fn strip(set: &mut ShingleSet, boilerplate: &[u64]) {
-    if boilerplate.is_empty() {
-        return;
+/// Up to `n` evenly spaced items of `items`.
+fn spaced<T: Copy>(items: &[T], n: usize) -> Vec<T> {
+    if items.len() <= n {
+        return items.to_vec();
     }
-    set.retain(|h| boilerplate.binary_search(h).is_err());
+    (0..n).map(|i| items[i * items.len() / n]).collect()
+}
+
+/// Finds boilerplate in a corpus.
+pub fn detect(
+    sets: &[ShingleSet],
+    outlets: &[OutletIndex],
+    cfg: &BoilerplateConfig,
+) -> Boilerplate {
+    let n = sets.len();
+    let max_df = cfg.effective_max_df(n);
+    let all: Vec<usize> = (0..n).collect();
+    let sample: Vec<&ShingleSet> = spaced(&all, cfg.global_sample.max(1))
+        .into_iter()
+        .map(|i| &sets[i])
+        .collect();
+    // More than max_df of n documents ⇔ more than max_df·s/n of a sample of s.
+    let threshold = (max_df as f64 * sample.len() as f64 / n.max(1) as f64).floor() as usize + 1;
+    let global = frequent(&sample, threshold.max(2));
+
+    let outlet_count = outlets
+        .iter()
+        .flatten()
+        .map(|&o| o as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); outlet_count];
+    for (d, o) in outlets.iter().enumerate() {
+        if let Some(o) = o {
+            members[*o as usize].push(d);
+        }
+    }
+    let per_outlet = if cfg.outlet_df == 0 {
+        vec![Vec::new(); outlet_count]
+    } else {
+        members
+            .par_iter()
+            .map(|docs| {
+                if docs.len() < cfg.outlet_df {
+                    return Vec::new();
+                }
+                let sample: Vec<&ShingleSet> = spaced(docs, cfg.outlet_sample.max(cfg.outlet_df))
+                    .into_iter()
+                    .map(|d| &sets[d])
+                    .collect();
+                frequent(&sample, cfg.outlet_df)
+            })
+            .collect()
+    };
+    let mut filter = vec![0u64; (FILTER_BITS / 64) as usize];
+    for h in global.iter().chain(per_outlet.iter().flatten()) {
+        let bit = h % FILTER_BITS;
+        filter[(bit / 64) as usize] |= 1 << (bit % 64);
+    }
+    Boilerplate {
+        global,
+        per_outlet,
+        filter,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn cfg(max_df: usize, outlet_df: usize) -> BoilerplateConfig {
+        BoilerplateConfig {
+            max_df,
+            outlet_df,
+            ..BoilerplateConfig::default()
+        }
+    }
+
     #[test]
-    fn outlet_furniture_and_global_templates() {
-        // Shingle 1: in 3 docs of outlet 0 -> boilerplate at outlet_df 3.
-        // Shingle 2: in 3 docs of 3 different outlets -> content.
-        // Shingle 3: in 4 docs without outlet -> boilerplate at max_df 3.
+    fn outlet_furniture_stays_with_its_outlet() {
+        // Shingle 1: in 3 docs of outlet 0 -> outlet 0's boilerplate at outlet_df 3.
+        // Shingle 2: in 3 docs of 2 outlets -> content.
+        // Shingle 3: in 4 docs -> global boilerplate at max_df 3.
         let sets = vec![
             vec![1, 2, 3],
             vec![1, 2, 3],
@@ -81,15 +180,48 @@ mod tests {
             vec![9],
         ];
         let outlets = vec![Some(0), Some(0), Some(0), Some(1), None];
-        let outlets2 = vec![Some(0), Some(1), Some(0), Some(2), None];
-        let cfg = BoilerplateConfig {
-            max_df: 3,
-            outlet_df: 3,
+        let b = detect(&sets, &outlets, &cfg(3, 3));
+        assert_eq!(b.global, [3]);
+        // Shingle 3 is also in 3 docs of outlet 0, so it is on that list too.
+        assert_eq!(b.per_outlet, [vec![1, 3], vec![]]);
+        assert_eq!(b.len(), 3);
+        let mut s0 = vec![1, 2, 3, 4];
+        b.strip(&mut s0, Some(0));
+        assert_eq!(s0, [2, 4]);
+        let mut s1 = vec![1, 2, 3, 4];
+        b.strip(&mut s1, Some(1));
+        assert_eq!(s1, [1, 2, 4], "outlet 0's furniture is content elsewhere");
+    }
+
+    #[test]
+    fn sampled_global_df_finds_frequent_shingles() {
+        // 10,000 docs; shingle 7 in ~500 of them, shingle 8 in ~50, chosen
+        // pseudo-randomly so the evenly spaced sample is not aligned with them.
+        let pick = |d: u64, m: u64| {
+            d.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29)
+                .is_multiple_of(m)
         };
-        assert_eq!(detect(&sets, &outlets, &cfg), [1, 3]);
-        assert_eq!(detect(&sets, &outlets2, &cfg), [3]);
-        let mut s = vec![1, 2, 3, 4];
-        strip(&mut s, &[1, 3]);
-        assert_eq!(s, [2, 4]);
+        let sets: Vec<ShingleSet> = (0..10_000u64)
+            .map(|d| {
+                let mut s = vec![1000 + d as u32];
+                if pick(d, 20) {
+                    s.push(7);
+                }
+                if pick(d ^ 0x55, 200) {
+                    s.push(8);
+                }
+                s.sort_unstable();
+                s
+            })
+            .collect();
+        let outlets = vec![None; sets.len()];
+        let sampled = BoilerplateConfig {
+            max_df: 200,
+            outlet_df: 0,
+            global_sample: 1000,
+            ..BoilerplateConfig::default()
+        };
+        assert_eq!(detect(&sets, &outlets, &sampled).global, [7]);
     }
 }

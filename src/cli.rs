@@ -119,7 +119,7 @@ pub struct ScanArgs {
     /// A shingle in more documents than this is boilerplate (0: max(100, documents/200)).
     #[arg(long, default_value_t = BoilerplateConfig::default().max_df)]
     pub max_df: usize,
-    /// A shingle in at least this many articles of one outlet is that outlet's boilerplate (0: off).
+    /// A shingle in at least this many of 64 sampled articles of one outlet is that outlet's boilerplate (0: off).
     #[arg(long, default_value_t = BoilerplateConfig::default().outlet_df)]
     pub outlet_df: usize,
     /// No progress bars.
@@ -157,6 +157,7 @@ impl ScanArgs {
             boilerplate: BoilerplateConfig {
                 max_df: self.max_df,
                 outlet_df: self.outlet_df,
+                ..BoilerplateConfig::default()
             },
             sketch: SketchConfig {
                 num_perm: self.permutations,

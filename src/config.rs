@@ -198,9 +198,14 @@ pub struct BoilerplateConfig {
     /// A shingle in more documents than this is boilerplate (`--max-df`).
     /// 0 means automatic: `max(100, documents / 200)`.
     pub max_df: usize,
-    /// A shingle in at least this many documents of one outlet is that
-    /// outlet's boilerplate (`--outlet-df`). Default 5; 0 turns it off.
+    /// A shingle in at least this many of the sampled documents of one
+    /// outlet is that outlet's boilerplate (`--outlet-df`). Default 5; 0
+    /// turns it off.
     pub outlet_df: usize,
+    /// Documents sampled per outlet for the outlet rule. Default 64.
+    pub outlet_sample: usize,
+    /// Documents sampled for the global rule (exact below this). Default 20,000.
+    pub global_sample: usize,
 }
 
 impl Default for BoilerplateConfig {
@@ -208,6 +213,8 @@ impl Default for BoilerplateConfig {
         BoilerplateConfig {
             max_df: 0,
             outlet_df: 5,
+            outlet_sample: 64,
+            global_sample: 20_000,
         }
     }
 }

@@ -11,21 +11,21 @@
 //! whatever else they contain. Fingerprints in more than `max_df` documents
 //! are not expanded (templated text, or a story so widely rerun that
 //! document-level LSH finds its copies anyway). Pairs are counted per
-//! document in parallel against an inverted index; no global pair table.
+//! document in parallel against an inverted index, with a per-thread sparse
+//! accumulator; no global pair table and no lock.
 
-use ahash::AHashMap;
 use rayon::prelude::*;
 
 use crate::config::FingerprintConfig;
 use crate::document::DocId;
 use crate::lsh::CandidatePair;
-use crate::shingle::ShingleSet;
+use crate::shingle::{ShingleHash, ShingleSet};
 
 /// Whether a shingle hash is a fingerprint at this sampling rate.
 #[inline]
-pub fn is_fingerprint(h: u64, sample: u64) -> bool {
+pub fn is_fingerprint(h: ShingleHash, sample: u64) -> bool {
     // Remix so the choice is independent of the bits MinHash uses.
-    let x = (h ^ 0x5851_f42d_4c95_7f2d).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let x = (u64::from(h) ^ 0x5851_f42d_4c95_7f2d).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     (x >> 32).is_multiple_of(sample)
 }
 
@@ -43,10 +43,11 @@ pub fn candidates(
     sets: &[ShingleSet],
     cfg: &FingerprintConfig,
 ) -> (Vec<CandidatePair>, FingerprintStats) {
-    if cfg.sample == 0 {
+    if cfg.sample == 0 || sets.is_empty() {
         return (Vec::new(), FingerprintStats::default());
     }
-    let fps: Vec<Vec<u64>> = sets
+    let n = sets.len();
+    let fps: Vec<Vec<ShingleHash>> = sets
         .par_iter()
         .map(|s| {
             s.iter()
@@ -55,53 +56,76 @@ pub fn candidates(
                 .collect()
         })
         .collect();
-    let mut postings: Vec<(u64, u32)> = fps
+    let mut postings: Vec<(ShingleHash, u32)> = fps
         .par_iter()
         .enumerate()
         .flat_map_iter(|(d, f)| f.iter().map(move |&h| (h, d as u32)))
         .collect();
     postings.par_sort_unstable();
-    // CSR: unique keys with offsets into the doc column.
-    let mut keys: Vec<u64> = Vec::new();
-    let mut offsets: Vec<usize> = Vec::new();
-    for (i, (h, _)) in postings.iter().enumerate() {
-        if keys.last() != Some(h) {
-            keys.push(*h);
-            offsets.push(i);
-        }
+    // CSR by key: `docs[offsets[k]..offsets[k + 1]]` are the documents holding key k,
+    // in increasing order. `doc_keys[doc_offsets[d]..]` are the keys of document d.
+    let mut offsets: Vec<u32> = Vec::new();
+    let mut doc_offsets: Vec<usize> = Vec::with_capacity(n + 1);
+    doc_offsets.push(0);
+    for f in &fps {
+        doc_offsets.push(doc_offsets.last().expect("non-empty") + f.len());
     }
-    offsets.push(postings.len());
-    let docs: Vec<u32> = postings.iter().map(|p| p.1).collect();
+    drop(fps);
+    let mut cursor = doc_offsets.clone();
+    let mut doc_keys = vec![0u32; postings.len()];
+    let mut docs = Vec::with_capacity(postings.len());
+    let mut last = None;
+    for (i, &(h, d)) in postings.iter().enumerate() {
+        if last != Some(h) {
+            offsets.push(i as u32);
+            last = Some(h);
+        }
+        let k = (offsets.len() - 1) as u32;
+        doc_keys[cursor[d as usize]] = k;
+        cursor[d as usize] += 1;
+        docs.push(d);
+    }
+    offsets.push(postings.len() as u32);
     drop(postings);
-    let capped = (0..keys.len())
-        .filter(|&k| offsets[k + 1] - offsets[k] > cfg.max_df)
+    let keys = offsets.len() - 1;
+    let list = |k: u32| &docs[offsets[k as usize] as usize..offsets[k as usize + 1] as usize];
+    let capped = (0..keys as u32)
+        .filter(|&k| list(k).len() > cfg.max_df)
         .count() as u64;
-    let per_doc: Vec<Vec<u64>> = fps
-        .par_iter()
-        .enumerate()
-        .map_init(AHashMap::<u32, u32>::new, |counts, (d, f)| {
-            counts.clear();
-            let d = d as u32;
-            for h in f {
-                let k = keys.binary_search(h).expect("indexed above");
-                let list = &docs[offsets[k]..offsets[k + 1]];
-                if list.len() > cfg.max_df {
-                    continue;
+    // Sparse accumulator per thread: a dense counter over documents plus the
+    // list of documents it touched, reset after each document.
+    let per_doc: Vec<Vec<u64>> = (0..n)
+        .into_par_iter()
+        .map_init(
+            || (vec![0u32; n], Vec::<u32>::new()),
+            |(counts, touched), d| {
+                let d32 = d as u32;
+                for &k in &doc_keys[doc_offsets[d]..doc_offsets[d + 1]] {
+                    let l = list(k);
+                    if l.len() > cfg.max_df {
+                        continue;
+                    }
+                    let from = l.partition_point(|&e| e <= d32);
+                    for &e in &l[from..] {
+                        let c = &mut counts[e as usize];
+                        if *c == 0 {
+                            touched.push(e);
+                        }
+                        *c += 1;
+                    }
                 }
-                // Postings are sorted by doc: count only partners after d.
-                let from = list.partition_point(|&e| e <= d);
-                for &e in &list[from..] {
-                    *counts.entry(e).or_default() += 1;
+                let mut out: Vec<u64> = Vec::new();
+                for &e in touched.iter() {
+                    if counts[e as usize] >= cfg.min_shared {
+                        out.push((u64::from(d32) << 32) | u64::from(e));
+                    }
+                    counts[e as usize] = 0;
                 }
-            }
-            let mut out: Vec<u64> = counts
-                .iter()
-                .filter(|&(_, &c)| c >= cfg.min_shared)
-                .map(|(&e, _)| (u64::from(d) << 32) | u64::from(e))
-                .collect();
-            out.sort_unstable();
-            out
-        })
+                touched.clear();
+                out.sort_unstable();
+                out
+            },
+        )
         .collect();
     let pairs = per_doc
         .into_iter()
@@ -111,7 +135,7 @@ pub fn candidates(
     (
         pairs,
         FingerprintStats {
-            fingerprints: keys.len() as u64,
+            fingerprints: keys as u64,
             capped,
         },
     )
@@ -158,18 +182,11 @@ mod tests {
     #[test]
     fn shared_passage_is_found_and_caps_apply() {
         // 400 shingles of a shared passage: about 50 fingerprints at 1/8.
-        let passage: Vec<u64> = (0..400u64)
-            .map(|i| i.wrapping_mul(0x1234_5678_9abc_def1))
-            .collect();
-        let mut a: Vec<u64> = (1000..3000u64)
-            .map(|i| i.wrapping_mul(77_777_777_777))
-            .collect();
-        let mut b: Vec<u64> = (5000..7000u64)
-            .map(|i| i.wrapping_mul(77_777_777_777))
-            .collect();
-        let c: Vec<u64> = (9000..9500u64)
-            .map(|i| i.wrapping_mul(77_777_777_777))
-            .collect();
+        let h = |i: u64| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as u32;
+        let passage: Vec<u32> = (0..400u64).map(h).collect();
+        let mut a: Vec<u32> = (1000..3000u64).map(h).collect();
+        let mut b: Vec<u32> = (5000..7000u64).map(h).collect();
+        let c: Vec<u32> = (9000..9500u64).map(h).collect();
         a.extend(&passage);
         b.extend(&passage);
         for s in [&mut a, &mut b] {

@@ -14,6 +14,8 @@
 //! Invariants: deterministic for a seed; the empty set gives a signature of
 //! all `u32::MAX` (and is never bucketed by LSH).
 
+use crate::shingle::ShingleHash;
+
 /// A MinHash signature: `k` slots.
 pub type Signature = Vec<u32>;
 
@@ -53,20 +55,20 @@ impl Sketcher {
     }
 
     /// The signature of a set of shingle hashes (duplicates are harmless).
-    pub fn sketch(&self, shingles: &[u64]) -> Signature {
+    pub fn sketch(&self, shingles: &[ShingleHash]) -> Signature {
         let mut sig = vec![0u32; self.k];
         self.sketch_into(shingles, &mut sig);
         sig
     }
 
     /// Writes the signature into `out` (of length `k`).
-    pub fn sketch_into(&self, shingles: &[u64], out: &mut [u32]) {
+    pub fn sketch_into(&self, shingles: &[ShingleHash], out: &mut [u32]) {
         assert_eq!(out.len(), self.k);
         const EMPTY: u64 = u64::MAX;
         let mut bins = vec![EMPTY; self.k];
         let k = self.k as u128;
         for &h in shingles {
-            let x = mix(h ^ self.seed);
+            let x = mix(u64::from(h) ^ self.seed);
             let bin = ((u128::from(x) * k) >> 64) as usize;
             let v = x & 0xffff_ffff;
             if v < bins[bin] {
@@ -97,8 +99,8 @@ impl Sketcher {
 /// ```
 /// use wiretrace::minhash::{estimate_jaccard, Sketcher};
 /// let s = Sketcher::new(256, 7);
-/// let a: Vec<u64> = (0..1000).collect();
-/// let b: Vec<u64> = (500..1500).collect(); // Jaccard 1/3
+/// let a: Vec<u32> = (0..1000).collect();
+/// let b: Vec<u32> = (500..1500).collect(); // Jaccard 1/3
 /// let est = estimate_jaccard(&s.sketch(&a), &s.sketch(&b));
 /// assert!((est - 1.0 / 3.0).abs() < 0.1, "{est}");
 /// ```
@@ -111,12 +113,12 @@ pub fn estimate_jaccard(a: &[u32], b: &[u32]) -> f64 {
 /// Classic k-permutation MinHash: `k` seeded hash functions, each applied to
 /// every shingle. The reference the one-permutation sketch is measured
 /// against (benches and accuracy tests); the pipeline does not use it.
-pub fn sketch_kperm(shingles: &[u64], k: usize, seed: u64) -> Signature {
+pub fn sketch_kperm(shingles: &[ShingleHash], k: usize, seed: u64) -> Signature {
     let seeds: Vec<u64> = (0..k as u64).map(|i| mix(seed ^ mix(i + 1))).collect();
     let mut out = vec![u32::MAX; k];
     for &h in shingles {
         for (slot, s) in out.iter_mut().zip(&seeds) {
-            let v = (mix(h ^ s) >> 32) as u32;
+            let v = (mix(u64::from(h) ^ s) >> 32) as u32;
             if v < *slot {
                 *slot = v;
             }
@@ -132,7 +134,7 @@ mod tests {
 
     #[test]
     fn deterministic_and_seeded() {
-        let set: Vec<u64> = (0..50).map(|i| i * 7919).collect();
+        let set: Vec<u32> = (0..50).map(|i| i * 7919).collect();
         assert_eq!(
             Sketcher::new(64, 1).sketch(&set),
             Sketcher::new(64, 1).sketch(&set)
@@ -173,11 +175,11 @@ mod tests {
             let shared = 50 + (next() % 600) as usize;
             let only_a = (next() % 600) as usize;
             let only_b = (next() % 600) as usize;
-            let common: Vec<u64> = (0..shared).map(|_| next()).collect();
+            let common: Vec<u32> = (0..shared).map(|_| next() as u32).collect();
             let mut a = common.clone();
-            a.extend((0..only_a).map(|_| next()));
+            a.extend((0..only_a).map(|_| next() as u32));
             let mut b = common;
-            b.extend((0..only_b).map(|_| next()));
+            b.extend((0..only_b).map(|_| next() as u32));
             let exact = shared as f64 / (shared + only_a + only_b) as f64;
             let s = Sketcher::new(k, trial);
             let e1 = estimate_jaccard(&s.sketch(&a), &s.sketch(&b));
@@ -207,11 +209,11 @@ mod tests {
             prop_assume!(shared + only_a > 0 && shared + only_b > 0);
             let mut rng = seed | 1;
             let mut next = || { rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); mix(rng) };
-            let common: Vec<u64> = (0..shared).map(|_| next()).collect();
+            let common: Vec<u32> = (0..shared).map(|_| next() as u32).collect();
             let mut a = common.clone();
-            a.extend((0..only_a).map(|_| next()));
+            a.extend((0..only_a).map(|_| next() as u32));
             let mut b = common;
-            b.extend((0..only_b).map(|_| next()));
+            b.extend((0..only_b).map(|_| next() as u32));
             let exact = shared as f64 / (shared + only_a + only_b) as f64;
             let k = 128;
             let s = Sketcher::new(k, seed);

@@ -8,9 +8,12 @@
 //! byte-identical files whatever the thread count; only the `timings` key
 //! of `summary.json` varies.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::Path;
+
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::scan::ScanOutput;
@@ -46,31 +49,47 @@ pub fn write_csv<I, R>(path: &Path, header: &[&str], rows: I) -> Result<()>
 where
     I: IntoIterator<Item = R>,
     R: IntoIterator,
-    R::Item: AsRef<[u8]>,
+    R::Item: AsRef<str>,
 {
     write_atomic(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(header)?;
         for row in rows {
-            csv.write_record(row)?;
+            for field in row {
+                csv.write_field(field.as_ref())?;
+            }
+            csv.write_record(None::<&[u8]>)?;
         }
         csv.flush()?;
         Ok(())
     })
 }
 
-/// Formats a share with four decimals.
+/// Formats a share in [0, 1] with four decimals, rounding half away from
+/// zero (integer arithmetic: float formatting dominated report writing).
+///
+/// ```
+/// use wiretrace::report::fmt_share;
+/// assert_eq!(fmt_share(1.0), "1.0000");
+/// assert_eq!(fmt_share(0.39344), "0.3934");
+/// assert_eq!(fmt_share(0.00005), "0.0001");
+/// assert_eq!(fmt_share(0.0), "0.0000");
+/// ```
 pub fn fmt_share(x: f64) -> String {
-    format!("{x:.4}")
+    if !(0.0..=1.0).contains(&x) {
+        return format!("{x:.4}");
+    }
+    let n = (x * 10_000.0).round() as u32;
+    format!("{}.{:04}", n / 10_000, n % 10_000)
 }
 
 /// One row of `pairs.csv`, with ids in `doc_a < doc_b` order.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PairRow {
+pub struct PairRow<'a> {
     /// Smaller id.
-    pub doc_a: String,
+    pub doc_a: &'a str,
     /// Larger id.
-    pub doc_b: String,
+    pub doc_b: &'a str,
     /// Relation name.
     pub relation: &'static str,
     /// Jaccard.
@@ -80,38 +99,54 @@ pub struct PairRow {
     /// Share of doc_b's shingles in doc_a.
     pub b_in_a: f64,
     /// Shared story id, or empty.
-    pub story: String,
+    pub story: &'a str,
+}
+
+/// Each document's position in id order (ids compared as strings).
+pub fn id_ranks(out: &ScanOutput) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..out.docs.len() as u32).collect();
+    order.par_sort_unstable_by(|&x, &y| out.docs[x as usize].id.cmp(&out.docs[y as usize].id));
+    let mut rank = vec![0u32; order.len()];
+    for (r, &d) in order.iter().enumerate() {
+        rank[d as usize] = r as u32;
+    }
+    rank
 }
 
 /// The rows of `pairs.csv`, sorted by `(doc_a, doc_b)`.
-pub fn pair_rows(out: &ScanOutput) -> Vec<PairRow> {
-    let mut rows: Vec<PairRow> = out
+pub fn pair_rows(out: &ScanOutput) -> Vec<PairRow<'_>> {
+    let rank = id_ranks(out);
+    let mut keyed: Vec<(u32, u32, PairRow<'_>)> = out
         .matches
-        .iter()
+        .par_iter()
         .map(|m| {
-            let (ia, ib) = (&out.docs[m.a.index()].id, &out.docs[m.b.index()].id);
-            let story = match (out.story_of[m.a.index()], out.story_of[m.b.index()]) {
-                (Some(x), Some(y)) if x == y => out.stories[x as usize].id.clone(),
-                _ => String::new(),
+            let (a, b) = (m.a.index(), m.b.index());
+            let story = match (out.story_of[a], out.story_of[b]) {
+                (Some(x), Some(y)) if x == y => out.stories[x as usize].id.as_str(),
+                _ => "",
             };
-            let (doc_a, doc_b, a_in_b, b_in_a) = if ia <= ib {
-                (ia.clone(), ib.clone(), m.a_in_b, m.b_in_a)
+            let (first, second, a_in_b, b_in_a) = if rank[a] <= rank[b] {
+                (a, b, m.a_in_b, m.b_in_a)
             } else {
-                (ib.clone(), ia.clone(), m.b_in_a, m.a_in_b)
+                (b, a, m.b_in_a, m.a_in_b)
             };
-            PairRow {
-                doc_a,
-                doc_b,
-                relation: m.relation.as_str(),
-                jaccard: m.jaccard,
-                a_in_b,
-                b_in_a,
-                story,
-            }
+            (
+                rank[first],
+                rank[second],
+                PairRow {
+                    doc_a: &out.docs[first].id,
+                    doc_b: &out.docs[second].id,
+                    relation: m.relation.as_str(),
+                    jaccard: m.jaccard,
+                    a_in_b,
+                    b_in_a,
+                    story,
+                },
+            )
         })
         .collect();
-    rows.sort_by(|x, y| (&x.doc_a, &x.doc_b).cmp(&(&y.doc_a, &y.doc_b)));
-    rows
+    keyed.par_sort_unstable_by_key(|k| (k.0, k.1));
+    keyed.into_iter().map(|k| k.2).collect()
 }
 
 /// Writes `pairs.csv`, `stories.csv` and `summary.json` into `dir`.
@@ -124,13 +159,13 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
         ],
         pair_rows(out).into_iter().map(|r| {
             [
-                r.doc_a,
-                r.doc_b,
-                r.relation.to_string(),
-                fmt_share(r.jaccard),
-                fmt_share(r.a_in_b),
-                fmt_share(r.b_in_a),
-                r.story,
+                Cow::Borrowed(r.doc_a),
+                Cow::Borrowed(r.doc_b),
+                Cow::Borrowed(r.relation),
+                Cow::Owned(fmt_share(r.jaccard)),
+                Cow::Owned(fmt_share(r.a_in_b)),
+                Cow::Owned(fmt_share(r.b_in_a)),
+                Cow::Borrowed(r.story),
             ]
         }),
     )?;

@@ -101,7 +101,7 @@ pub struct Summary {
     /// Scanned documents with fewer words than one shingle (or only
     /// boilerplate): read and counted, but they cannot match anything.
     pub too_short: u64,
-    /// Distinct shingles dropped as boilerplate.
+    /// Boilerplate shingles: global ones plus each outlet's own.
     pub boilerplate_shingles: u64,
     /// Bands and rows used.
     pub lsh_bands: usize,
@@ -302,7 +302,8 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     let outlets = outlet_indices(&docs);
     let boiler = boilerplate::detect(&sets, &outlets, &cfg.boilerplate);
     sets.par_iter_mut()
-        .for_each(|s| boilerplate::strip(s, &boiler));
+        .zip(outlets.par_iter())
+        .for_each(|(s, &o)| boiler.strip(s, o));
     obs.advance(docs.len() as u64, 0);
     obs.stage_end(Stage::Boilerplate);
     clock.lap(Stage::Boilerplate);

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::config::VerifyConfig;
 use crate::document::DocId;
 use crate::lsh::CandidatePair;
-use crate::shingle::ShingleSet;
+use crate::shingle::{ShingleHash, ShingleSet};
 
 /// How two related documents relate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -68,10 +68,10 @@ pub struct Match {
 /// ```
 /// use wiretrace::verify::intersection_size;
 /// assert_eq!(intersection_size(&[1, 3, 5, 7], &[3, 4, 5, 8]), 2);
-/// let big: Vec<u64> = (0..10_000).collect();
+/// let big: Vec<u32> = (0..10_000).collect();
 /// assert_eq!(intersection_size(&[5, 9_999, 20_000], &big), 2);
 /// ```
-pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
+pub fn intersection_size(a: &[ShingleHash], b: &[ShingleHash]) -> usize {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     if small.is_empty() {
         return 0;
@@ -129,7 +129,13 @@ pub fn classify(shared: usize, na: usize, nb: usize, cfg: &VerifyConfig) -> Opti
 }
 
 /// Scores one pair of sets.
-pub fn score(a: DocId, b: DocId, sa: &[u64], sb: &[u64], cfg: &VerifyConfig) -> Option<Match> {
+pub fn score(
+    a: DocId,
+    b: DocId,
+    sa: &[ShingleHash],
+    sb: &[ShingleHash],
+    cfg: &VerifyConfig,
+) -> Option<Match> {
     let shared = intersection_size(sa, sb);
     let relation = classify(shared, sa.len(), sb.len(), cfg)?;
     let s = shared as f64;
@@ -159,10 +165,10 @@ mod tests {
 
     proptest! {
         #[test]
-        fn intersection_matches_naive(a in proptest::collection::btree_set(0u64..2000, 0..300),
-                                      b in proptest::collection::btree_set(0u64..2000, 0..30)) {
-            let a: Vec<u64> = a.into_iter().collect();
-            let b: Vec<u64> = b.into_iter().collect();
+        fn intersection_matches_naive(a in proptest::collection::btree_set(0u32..2000, 0..300),
+                                      b in proptest::collection::btree_set(0u32..2000, 0..30)) {
+            let a: Vec<u32> = a.into_iter().collect();
+            let b: Vec<u32> = b.into_iter().collect();
             let naive = a.iter().filter(|x| b.contains(x)).count();
             prop_assert_eq!(intersection_size(&a, &b), naive);
             prop_assert_eq!(intersection_size(&b, &a), naive);

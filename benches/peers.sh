@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: wiretrace against datasketch, rensa and gaoya on the
+# same synthetic corpus, recording wall time, peak RSS and same-story recall.
+#
+#   benches/peers.sh [DOCS...]        default: 100000
+#
+# Needs the Rust toolchain and python3 (with venv). The peers are installed
+# from PyPI into a virtualenv under $WIRETRACE_BENCH_DIR (default
+# /tmp/wiretrace-bench), outside the repository; corpora and reports go
+# there too. Prints a Markdown table; results also land in
+# $WIRETRACE_BENCH_DIR/results.md.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${WIRETRACE_BENCH_DIR:-/tmp/wiretrace-bench}
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(100000)
+peers=${WIRETRACE_PEERS:-datasketch rensa gaoya}
+mkdir -p "$work"
+
+(cd "$root" && cargo build --release --quiet)
+wt="$root/target/release/wiretrace"
+py=python3
+if [ -n "$peers" ]; then
+  if [ ! -x "$work/venv/bin/python" ]; then
+    python3 -m venv "$work/venv" || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv "$work/venv"; }
+  fi
+  "$work/venv/bin/pip" install -q --disable-pip-version-check datasketch rensa gaoya
+  py="$work/venv/bin/python"
+fi
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+table="$work/results.md"
+{
+  echo "Hardware: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
+  echo
+  echo "| articles | corpus | tool | wall (s) | peak RSS (MB) | same-story recall | pairs reported |"
+  echo "|---:|---:|---|---:|---:|---:|---:|"
+} > "$table"
+
+for n in "${sizes[@]}"; do
+  corpus="$work/synth-$n.jsonl"
+  truth="$work/synth-$n.truth.jsonl"
+  if [ ! -f "$corpus" ] || [ ! -f "$truth" ]; then
+    "$wt" synth --docs "$n" --seed 1 --out "$corpus" >&2
+  fi
+  mb=$(( $(stat -c %s "$corpus") / 1000000 ))
+  report="$work/report-$n"
+  python3 "$root/benches/measure.py" "$work/wt-$n.json" "$wt" scan "$corpus" --out "$report" --quiet >&2
+  "$wt" eval --truth "$truth" --report "$report" --json "$work/wt-eval-$n.json" >&2
+  python3 - "$work/wt-$n.json" "$work/wt-eval-$n.json" "$n" "$mb" >> "$table" <<'PY'
+import json, sys
+m, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | wiretrace | {m['wall_s']:.1f} | {m['peak_rss_mb']:.0f} | {e['pairs']['recall']:.3f} | {e['pairs']['reported']:,} |")
+PY
+  for tool in $peers; do
+    python3 "$root/benches/measure.py" "$work/$tool-$n.json" "$py" "$root/benches/peers.py" "$tool" "$corpus" "$truth" "$work/$tool-$n-result.json" >&2
+    python3 - "$work/$tool-$n.json" "$work/$tool-$n-result.json" "$n" "$mb" >> "$table" <<'PY'
+import json, sys
+m, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | {r['tool']} | {m['wall_s']:.1f} | {m['peak_rss_mb']:.0f} | {r['recall']:.3f} | {r['pairs']:,} |")
+PY
+  done
+done
+cat "$table"

@@ -53,6 +53,18 @@ impl Boilerplate {
         self.len() == 0
     }
 
+    /// Whether `h` is boilerplate in a document of this outlet.
+    pub fn contains(&self, h: ShingleHash, outlet: OutletIndex) -> bool {
+        let bit = h % FILTER_BITS;
+        if self.filter.is_empty() || self.filter[(bit / 64) as usize] & (1 << (bit % 64)) == 0 {
+            return false;
+        }
+        self.global.binary_search(&h).is_ok()
+            || outlet
+                .and_then(|o| self.per_outlet.get(o as usize))
+                .is_some_and(|l| l.binary_search(&h).is_ok())
+    }
+
     /// Removes boilerplate from one document's set.
     pub fn strip(&self, set: &mut ShingleSet, outlet: OutletIndex) {
         let own: &[ShingleHash] = outlet

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use wiretrace::config::{
-    BoilerplateConfig, FieldMap, FingerprintConfig, Format, IngestConfig, LshConfig, ScanConfig,
-    ShingleConfig, SketchConfig, VerifyConfig,
+    AlignConfig, BoilerplateConfig, FieldMap, FingerprintConfig, Format, IngestConfig, LshConfig,
+    ScanConfig, ShingleConfig, SketchConfig, VerifyConfig,
 };
 use wiretrace::synth::SynthConfig;
 
@@ -122,6 +122,15 @@ pub struct ScanArgs {
     /// A shingle in at least this many of 64 sampled articles of one outlet is that outlet's boilerplate (0: off).
     #[arg(long, default_value_t = BoilerplateConfig::default().outlet_df)]
     pub outlet_df: usize,
+    /// Skip passage alignment (no passages.csv rows, no highlights).
+    #[arg(long)]
+    pub no_passages: bool,
+    /// Shortest passage reported, in words.
+    #[arg(long, default_value_t = AlignConfig::default().min_tokens)]
+    pub min_passage: usize,
+    /// Longest run of differing words bridged inside one passage.
+    #[arg(long, default_value_t = AlignConfig::default().max_gap)]
+    pub max_gap: usize,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -177,6 +186,12 @@ impl ScanArgs {
                 rerun_jaccard: self.rerun_jaccard,
                 containment: self.containment,
                 min_shared: self.min_shared,
+            },
+            align: AlignConfig {
+                enabled: !self.no_passages,
+                k: self.shingle,
+                min_tokens: self.min_passage,
+                max_gap: self.max_gap,
             },
         };
         cfg.validate()?;

@@ -273,6 +273,40 @@ impl Default for FingerprintConfig {
     }
 }
 
+/// Alignment settings.
+#[derive(Clone, Debug)]
+pub struct AlignConfig {
+    /// Whether `scan` aligns passages at all (`--no-passages` turns it off).
+    pub enabled: bool,
+    /// Words per seed shingle (the scan's shingle size).
+    pub k: usize,
+    /// Shortest passage kept, in words on the shorter side. Default 15.
+    pub min_tokens: usize,
+    /// Longest gap bridged inside one passage, in words. Default 40.
+    pub max_gap: usize,
+}
+
+impl AlignConfig {
+    /// Checks the values.
+    pub fn validate(&self) -> Result<()> {
+        if self.min_tokens == 0 {
+            return Err(Error::config("--min-passage", "must be at least 1 word"));
+        }
+        Ok(())
+    }
+}
+
+impl Default for AlignConfig {
+    fn default() -> Self {
+        AlignConfig {
+            enabled: true,
+            k: 5,
+            min_tokens: 15,
+            max_gap: 40,
+        }
+    }
+}
+
 /// How candidate pairs are scored and labelled.
 #[derive(Clone, Debug)]
 pub struct VerifyConfig {
@@ -329,6 +363,8 @@ pub struct ScanConfig {
     pub fingerprint: FingerprintConfig,
     /// Verification.
     pub verify: VerifyConfig,
+    /// Passage alignment (its `k` is set from `shingle.k` by `scan`).
+    pub align: AlignConfig,
 }
 
 impl ScanConfig {
@@ -338,6 +374,7 @@ impl ScanConfig {
         self.sketch.validate()?;
         self.lsh.validate()?;
         self.fingerprint.validate()?;
+        self.align.validate()?;
         self.verify.validate()
     }
 }

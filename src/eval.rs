@@ -5,8 +5,8 @@
 //! Out: an [`Evaluation`]: pair precision/recall/F1 (rerun and excerpt rows
 //! against same-story pairs), recall by edit type, false positives split
 //! into follow-ups and unrelated, story co-membership precision/recall and
-//! the adjusted Rand index. Passage scores are added when `passages.csv`
-//! exists.
+//! the adjusted Rand index, and, when `passages.csv` exists, PAN character
+//! precision, recall, granularity and plagdet of the aligned passages.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -203,6 +203,8 @@ pub struct Evaluation {
     pub stories: Option<Prf>,
     /// Adjusted Rand index of stories against truth (synth truth only).
     pub adjusted_rand_index: Option<f64>,
+    /// PAN passage scores, when `passages.csv` exists (synth truth only).
+    pub passages: Vec<PassageScores>,
 }
 
 fn edit_kinds(t: &Truth) -> Vec<&'static str> {
@@ -312,6 +314,9 @@ pub fn evaluate(truth: &TruthSet, report_dir: &Path) -> Result<Evaluation> {
     let (stories, ari) = story_scores(truth, &report_dir.join("stories.csv"))?;
     eval.stories = Some(stories);
     eval.adjusted_rand_index = Some(ari);
+    if report_dir.join("passages.csv").exists() {
+        eval.passages = evaluate_passages(truth, report_dir)?;
+    }
     Ok(eval)
 }
 
@@ -413,6 +418,20 @@ pub fn render(e: &Evaluation) -> String {
         "false positives: {} follow-up, {} unrelated",
         e.false_positives_followup, e.false_positives_unrelated
     );
+    if !e.passages.is_empty() {
+        let _ = writeln!(
+            t,
+            "passages{:<22} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7}",
+            "", "precision", "recall", "granul.", "plagdet", "pairs", "cases"
+        );
+        for p in &e.passages {
+            let _ = writeln!(
+                t,
+                "  {:<28} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>7} {:>7}",
+                p.subset, p.precision, p.recall, p.granularity, p.plagdet, p.pairs, p.cases
+            );
+        }
+    }
     if e.unknown_ids > 0 {
         let _ = writeln!(
             t,
@@ -421,4 +440,253 @@ pub fn render(e: &Evaluation) -> String {
         );
     }
     t
+}
+
+/// A passage in two documents: character ranges `[x0, x1)` in `x` and `[y0, y1)` in `y`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span2 {
+    /// Start in the first document.
+    pub x0: u64,
+    /// End in the first document.
+    pub x1: u64,
+    /// Start in the second document.
+    pub y0: u64,
+    /// End in the second document.
+    pub y1: u64,
+}
+
+impl Span2 {
+    fn len(&self) -> u64 {
+        (self.x1 - self.x0) + (self.y1 - self.y0)
+    }
+    fn overlaps(&self, o: &Span2) -> bool {
+        self.x0 < o.x1 && o.x0 < self.x1 && self.y0 < o.y1 && o.y0 < self.y1
+    }
+}
+
+/// Characters of `target` covered by the union of `others` that overlap it
+/// in both documents (PAN's |∪ (s ⊓ r)|).
+fn covered(target: &Span2, others: &[Span2]) -> u64 {
+    let hits: Vec<&Span2> = others.iter().filter(|o| o.overlaps(target)).collect();
+    let side = |lo: u64, hi: u64, get: &dyn Fn(&Span2) -> (u64, u64)| -> u64 {
+        let mut iv: Vec<(u64, u64)> = hits
+            .iter()
+            .map(|o| {
+                let (a, b) = get(o);
+                (a.max(lo), b.min(hi))
+            })
+            .filter(|(a, b)| a < b)
+            .collect();
+        iv.sort_unstable();
+        let (mut total, mut end) = (0, 0);
+        for (a, b) in iv {
+            let a = a.max(end);
+            if b > a {
+                total += b - a;
+                end = b;
+            }
+        }
+        total
+    };
+    side(target.x0, target.x1, &|o| (o.x0, o.x1)) + side(target.y0, target.y1, &|o| (o.y0, o.y1))
+}
+
+/// PAN text-alignment scores (Potthast et al. 2010), character level.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct PassageScores {
+    /// Which pairs these scores cover.
+    pub subset: String,
+    /// Aligned document pairs in the subset.
+    pub pairs: u64,
+    /// True shared passages (cases).
+    pub cases: u64,
+    /// Reported passages (detections).
+    pub detections: u64,
+    /// Mean share of each detection's characters inside some case.
+    pub precision: f64,
+    /// Mean share of each case's characters covered by some detection.
+    pub recall: f64,
+    /// Mean number of detections per detected case (1 is ideal).
+    pub granularity: f64,
+    /// F1 / log2(1 + granularity).
+    pub plagdet: f64,
+}
+
+/// One document pair's true passages (cases) and reported ones (detections).
+pub type PairSpans = (Vec<Span2>, Vec<Span2>);
+
+/// Scores detections against cases, both grouped per document pair.
+pub fn pan_scores(subset: &str, groups: &[PairSpans]) -> PassageScores {
+    let (mut rec_sum, mut prec_sum, mut gran_sum) = (0.0, 0.0, 0.0);
+    let (mut cases, mut detections, mut detected) = (0u64, 0u64, 0u64);
+    for (truth, found) in groups {
+        for s in truth {
+            cases += 1;
+            rec_sum += covered(s, found) as f64 / s.len().max(1) as f64;
+            let n = found.iter().filter(|r| r.overlaps(s)).count();
+            if n > 0 {
+                detected += 1;
+                gran_sum += n as f64;
+            }
+        }
+        for r in found {
+            detections += 1;
+            prec_sum += covered(r, truth) as f64 / r.len().max(1) as f64;
+        }
+    }
+    let recall = if cases == 0 {
+        1.0
+    } else {
+        rec_sum / cases as f64
+    };
+    let precision = if detections == 0 {
+        if cases == 0 { 1.0 } else { 0.0 }
+    } else {
+        prec_sum / detections as f64
+    };
+    let granularity = if detected == 0 {
+        1.0
+    } else {
+        gran_sum / detected as f64
+    };
+    let f1 = if precision + recall == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    };
+    PassageScores {
+        subset: subset.to_string(),
+        pairs: groups.len() as u64,
+        cases,
+        detections,
+        precision,
+        recall,
+        granularity,
+        plagdet: f1 / (1.0 + granularity).log2(),
+    }
+}
+
+/// True shared passages of two synth articles: their common base paragraphs,
+/// with runs of paragraphs adjacent in both merged into one case.
+pub fn truth_cases(x: &Truth, y: &Truth) -> Vec<Span2> {
+    let mut cases: Vec<Span2> = Vec::new();
+    for sx in &x.segments {
+        if let Some(sy) = y
+            .segments
+            .iter()
+            .find(|s| s.story == sx.story && s.para == sx.para)
+        {
+            cases.push(Span2 {
+                x0: sx.start,
+                x1: sx.end,
+                y0: sy.start,
+                y1: sy.end,
+            });
+        }
+    }
+    cases.sort_unstable_by_key(|c| (c.x0, c.y0));
+    let mut merged: Vec<Span2> = Vec::new();
+    for c in cases {
+        if let Some(last) = merged.last_mut() {
+            let gap = |a: u64, b: u64| b >= a && b - a <= 3;
+            if gap(last.x1, c.x0) && gap(last.y1, c.y0) {
+                last.x1 = c.x1;
+                last.y1 = c.y1;
+                continue;
+            }
+        }
+        merged.push(c);
+    }
+    merged
+}
+
+/// Passage scores for a report directory with `passages.csv`, against synth
+/// truth: over the pairs the scan aligned (each story member against its
+/// origin, each partial pair), overall and by kind of pair.
+pub fn evaluate_passages(truth: &TruthSet, report_dir: &Path) -> Result<Vec<PassageScores>> {
+    let path = report_dir.join("passages.csv");
+    let mut found: AHashMap<(u32, u32), Vec<Span2>> = AHashMap::new();
+    let mut rdr = csv::Reader::from_path(&path).map_err(|e| bad(&path, 0, e))?;
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| bad(&path, i as u64 + 2, e))?;
+        let (Some(&a), Some(&b)) = (truth.index.get(&rec[0]), truth.index.get(&rec[1])) else {
+            continue;
+        };
+        let num = |k: usize| {
+            rec[k]
+                .parse::<u64>()
+                .map_err(|e| bad(&path, i as u64 + 2, e))
+        };
+        let (x0, x1, y0, y1) = (num(2)?, num(3)?, num(4)?, num(5)?);
+        let span = if a < b {
+            Span2 { x0, x1, y0, y1 }
+        } else {
+            Span2 {
+                x0: y0,
+                x1: y1,
+                y0: x0,
+                y1: x1,
+            }
+        };
+        found.entry(ordered(a, b)).or_default().push(span);
+    }
+    // The pairs the scan aligned.
+    let mut aligned: AHashSet<(u32, u32)> = AHashSet::new();
+    let stories_path = report_dir.join("stories.csv");
+    let mut origin_of: AHashMap<String, u32> = AHashMap::new();
+    let mut rdr = csv::Reader::from_path(&stories_path).map_err(|e| bad(&stories_path, 0, e))?;
+    let rows: Vec<csv::StringRecord> = rdr
+        .records()
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| bad(&stories_path, 0, e))?;
+    for r in &rows {
+        if let (true, Some(&d)) = (&r[4] == "origin", truth.index.get(&r[1])) {
+            origin_of.insert(r[0].to_string(), d);
+        }
+    }
+    for r in &rows {
+        if let (Some(&d), Some(&o)) = (truth.index.get(&r[1]), origin_of.get(&r[0]))
+            && d != o
+        {
+            aligned.insert(ordered(d, o));
+        }
+    }
+    let pairs_path = report_dir.join("pairs.csv");
+    let mut rdr = csv::Reader::from_path(&pairs_path).map_err(|e| bad(&pairs_path, 0, e))?;
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| bad(&pairs_path, 0, e))?;
+        if let (true, Some(&a), Some(&b)) = (
+            &rec[2] == "partial",
+            truth.index.get(&rec[0]),
+            truth.index.get(&rec[1]),
+        ) {
+            aligned.insert(ordered(a, b));
+        }
+    }
+    let mut pairs: Vec<(u32, u32)> = aligned.into_iter().collect();
+    pairs.sort_unstable();
+    let mut subsets: BTreeMap<&'static str, Vec<PairSpans>> = BTreeMap::new();
+    for (a, b) in pairs {
+        let (x, y) = (&truth.docs[a as usize], &truth.docs[b as usize]);
+        let cases = truth_cases(x, y);
+        let det = found.remove(&(a, b)).unwrap_or_default();
+        let kinds: Vec<&str> = edit_kinds(x).into_iter().chain(edit_kinds(y)).collect();
+        let subset = if x.story != y.story {
+            "copied passage (follow-up)"
+        } else if kinds.contains(&"noisy") {
+            "rerun, OCR noise"
+        } else if kinds.contains(&"substituted") {
+            "rerun, substitutions"
+        } else if kinds.contains(&"truncated") {
+            "rerun, truncated"
+        } else {
+            "rerun, verbatim or padded"
+        };
+        subsets
+            .entry("all")
+            .or_default()
+            .push((cases.clone(), det.clone()));
+        subsets.entry(subset).or_default().push((cases, det));
+    }
+    Ok(subsets.iter().map(|(k, v)| pan_scores(k, v)).collect())
 }

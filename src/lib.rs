@@ -22,6 +22,7 @@ pub mod shingle;
 pub mod verify;
 
 pub use error::{Error, Result};
+pub mod align;
 pub mod eval;
 pub mod fingerprint;
 pub mod synth;

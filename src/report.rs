@@ -1,5 +1,6 @@
-//! Reports: a [`ScanOutput`] to `pairs.csv`, `stories.csv` and
-//! `summary.json` in an output directory, and a one-screen text summary.
+//! Reports: a [`ScanOutput`] to `pairs.csv`, `stories.csv`, `passages.csv`,
+//! `outlets.csv` and `summary.json` in an output directory, and a one-screen
+//! text summary.
 //!
 //! Every file is written to a temporary file in the same directory and then
 //! renamed over the target, so a reader never sees half a report and a
@@ -149,7 +150,91 @@ pub fn pair_rows(out: &ScanOutput) -> Vec<PairRow<'_>> {
     keyed.into_iter().map(|k| k.2).collect()
 }
 
-/// Writes `pairs.csv`, `stories.csv` and `summary.json` into `dir`.
+/// One row of `outlets.csv`: articles of `rerun_outlet` that reran stories
+/// first published by `origin_outlet`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutletRow {
+    /// Outlet of the stories' origins (empty when unknown).
+    pub origin_outlet: String,
+    /// Outlet of the reruns (empty when unknown).
+    pub rerun_outlet: String,
+    /// Rerun articles.
+    pub articles: u64,
+    /// Distinct stories.
+    pub stories: u64,
+    /// Words of the origin found in the reruns' passages.
+    pub words_reused: u64,
+}
+
+/// Who reruns whom, most articles first.
+pub fn outlet_rows(out: &ScanOutput) -> Vec<OutletRow> {
+    use std::collections::BTreeMap;
+    let words: ahash::AHashMap<(u32, u32), u64> = out
+        .passages
+        .iter()
+        .map(|p| {
+            (
+                (p.a.0, p.b.0),
+                p.passages.iter().map(|x| u64::from(x.matched)).sum(),
+            )
+        })
+        .collect();
+    let mut table: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    for story in &out.stories {
+        let origin = &out.docs[story.origin.index()];
+        for &d in story.members.iter().filter(|&&d| d != story.origin) {
+            let outlet = out.docs[d.index()].outlet.clone().unwrap_or_default();
+            let key = (origin.outlet.clone().unwrap_or_default(), outlet);
+            let pair = (story.origin.0.min(d.0), story.origin.0.max(d.0));
+            let e = table.entry(key).or_default();
+            e.0 += 1;
+            e.1 += words.get(&pair).copied().unwrap_or(0);
+        }
+    }
+    // Distinct stories per outlet pair.
+    let mut stories: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for story in &out.stories {
+        let origin_outlet = out.docs[story.origin.index()]
+            .outlet
+            .clone()
+            .unwrap_or_default();
+        let mut outlets: Vec<String> = story
+            .members
+            .iter()
+            .filter(|&&d| d != story.origin)
+            .map(|d| out.docs[d.index()].outlet.clone().unwrap_or_default())
+            .collect();
+        outlets.sort();
+        outlets.dedup();
+        for o in outlets {
+            *stories.entry((origin_outlet.clone(), o)).or_default() += 1;
+        }
+    }
+    let mut rows: Vec<OutletRow> = table
+        .into_iter()
+        .map(
+            |((origin_outlet, rerun_outlet), (articles, words_reused))| OutletRow {
+                stories: stories
+                    .get(&(origin_outlet.clone(), rerun_outlet.clone()))
+                    .copied()
+                    .unwrap_or(0),
+                origin_outlet,
+                rerun_outlet,
+                articles,
+                words_reused,
+            },
+        )
+        .collect();
+    rows.sort_by(|x, y| {
+        y.articles.cmp(&x.articles).then_with(|| {
+            (&x.origin_outlet, &x.rerun_outlet).cmp(&(&y.origin_outlet, &y.rerun_outlet))
+        })
+    });
+    rows
+}
+
+/// Writes `pairs.csv`, `stories.csv`, `passages.csv`, `outlets.csv` and
+/// `summary.json` into `dir`.
 pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     write_csv(
@@ -198,6 +283,75 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
         &dir.join("stories.csv"),
         &["story", "doc", "outlet", "date", "role", "coverage"],
         story_rows,
+    )?;
+    let rank = id_ranks(out);
+    let text_of = |d: crate::document::DocId, bytes: (u32, u32)| {
+        &out.docs[d.index()].text[bytes.0 as usize..bytes.1 as usize]
+    };
+    let mut passage_rows: Vec<(u32, u32, u32, [Cow<'_, str>; 10])> = Vec::new();
+    for pp in &out.passages {
+        let flip = rank[pp.b.index()] < rank[pp.a.index()];
+        for p in &pp.passages {
+            let (da, db) = if flip { (pp.b, pp.a) } else { (pp.a, pp.b) };
+            let (ca, cb, ba, bb) = if flip {
+                (p.b_chars, p.a_chars, p.b_bytes, p.a_bytes)
+            } else {
+                (p.a_chars, p.b_chars, p.a_bytes, p.b_bytes)
+            };
+            passage_rows.push((
+                rank[da.index()],
+                rank[db.index()],
+                ca.0,
+                [
+                    Cow::Borrowed(out.docs[da.index()].id.as_str()),
+                    Cow::Borrowed(out.docs[db.index()].id.as_str()),
+                    Cow::Owned(ca.0.to_string()),
+                    Cow::Owned(ca.1.to_string()),
+                    Cow::Owned(cb.0.to_string()),
+                    Cow::Owned(cb.1.to_string()),
+                    Cow::Borrowed(if p.verbatim { "verbatim" } else { "edited" }),
+                    Cow::Owned(fmt_share(p.similarity)),
+                    Cow::Borrowed(text_of(da, ba)),
+                    Cow::Borrowed(text_of(db, bb)),
+                ],
+            ));
+        }
+    }
+    passage_rows.par_sort_unstable_by_key(|r| (r.0, r.1, r.2));
+    write_csv(
+        &dir.join("passages.csv"),
+        &[
+            "doc_a",
+            "doc_b",
+            "a_start",
+            "a_end",
+            "b_start",
+            "b_end",
+            "kind",
+            "similarity",
+            "a_text",
+            "b_text",
+        ],
+        passage_rows.into_iter().map(|r| r.3),
+    )?;
+    write_csv(
+        &dir.join("outlets.csv"),
+        &[
+            "origin_outlet",
+            "rerun_outlet",
+            "articles",
+            "stories",
+            "words_reused",
+        ],
+        outlet_rows(out).into_iter().map(|r| {
+            [
+                r.origin_outlet,
+                r.rerun_outlet,
+                r.articles.to_string(),
+                r.stories.to_string(),
+                r.words_reused.to_string(),
+            ]
+        }),
     )?;
     write_atomic(&dir.join("summary.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, &out.summary)?;
@@ -264,6 +418,29 @@ pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
             origin.id,
             truncate(&title, 60)
         );
+    }
+    if s.aligned_pairs > 0 {
+        let _ = writeln!(
+            t,
+            "{} passages ({} verbatim) in {} aligned pairs",
+            s.passages, s.verbatim_passages, s.aligned_pairs
+        );
+    }
+    let mut reruns: std::collections::BTreeMap<String, u64> = Default::default();
+    for r in outlet_rows(out) {
+        if !r.rerun_outlet.is_empty() {
+            *reruns.entry(r.rerun_outlet).or_default() += r.articles;
+        }
+    }
+    let mut top: Vec<(String, u64)> = reruns.into_iter().collect();
+    top.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+    if !top.is_empty() {
+        let names: Vec<String> = top
+            .iter()
+            .take(5)
+            .map(|(o, n)| format!("{o} ({n})"))
+            .collect();
+        let _ = writeln!(t, "outlets that rerun the most: {}", names.join(", "));
     }
     let _ = writeln!(
         t,

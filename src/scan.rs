@@ -18,9 +18,10 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::align;
 use crate::boilerplate;
 use crate::cluster::{self, Story};
-use crate::config::ScanConfig;
+use crate::config::{AlignConfig, ScanConfig};
 use crate::document::{DocId, Document};
 use crate::error::{Result, SkipReason};
 use crate::fingerprint;
@@ -47,6 +48,8 @@ pub enum Stage {
     Verify,
     /// Grouping matches into stories.
     Stories,
+    /// Aligning shared passages.
+    Align,
 }
 
 impl Stage {
@@ -60,6 +63,7 @@ impl Stage {
             Stage::Passages => "passages",
             Stage::Verify => "verify",
             Stage::Stories => "stories",
+            Stage::Align => "align",
         }
     }
 }
@@ -131,6 +135,13 @@ pub struct Summary {
     pub documents_in_stories: u64,
     /// Size of the largest story.
     pub largest_story: u64,
+    /// Pairs aligned (each rerun against its story's origin, and every
+    /// partial pair).
+    pub aligned_pairs: u64,
+    /// Passages found in them.
+    pub passages: u64,
+    /// Of those, verbatim.
+    pub verbatim_passages: u64,
     /// Wall time per stage in milliseconds and peak memory. The only part
     /// of the summary that varies from run to run.
     pub timings: Timings,
@@ -156,6 +167,18 @@ pub struct StageTime {
     pub ms: f64,
 }
 
+/// The passages of one aligned pair; `a < b`, offsets as in [`align::Passage`]
+/// with side A = document `a`.
+#[derive(Clone, Debug)]
+pub struct PairPassages {
+    /// Smaller id.
+    pub a: DocId,
+    /// Larger id.
+    pub b: DocId,
+    /// Passages in order of their start in `a`.
+    pub passages: Vec<align::Passage>,
+}
+
 /// Everything a scan produced.
 #[derive(Debug)]
 pub struct ScanOutput {
@@ -169,6 +192,12 @@ pub struct ScanOutput {
     pub stories: Vec<Story>,
     /// Story index per document, if in one.
     pub story_of: Vec<Option<u32>>,
+    /// Outlet number per document (names sorted), for boilerplate lookups.
+    pub outlets: Vec<boilerplate::OutletIndex>,
+    /// The boilerplate table used.
+    pub boilerplate: boilerplate::Boilerplate,
+    /// Aligned pairs with their passages, sorted by `(a, b)`.
+    pub passages: Vec<PairPassages>,
     /// Counts and timings.
     pub summary: Summary,
 }
@@ -361,6 +390,20 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     obs.stage_end(Stage::Stories);
     clock.lap(Stage::Stories);
 
+    let align_pairs = pairs_to_align(&matches, &stories);
+    obs.stage_start(Stage::Align, Some(align_pairs.len() as u64));
+    let align_cfg = AlignConfig {
+        k: cfg.shingle.k,
+        ..cfg.align.clone()
+    };
+    let passages = if cfg.align.enabled {
+        align_all(&align_pairs, &docs, &outlets, &boiler, &align_cfg, obs)
+    } else {
+        Vec::new()
+    };
+    obs.stage_end(Stage::Align);
+    clock.lap(Stage::Align);
+
     let mut pairs_by_relation = BTreeMap::new();
     for r in [Relation::Rerun, Relation::Excerpt, Relation::Partial] {
         pairs_by_relation.insert(
@@ -386,6 +429,13 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         stories: stories.len() as u64,
         documents_in_stories: stories.iter().map(|s| s.members.len() as u64).sum(),
         largest_story: stories.first().map_or(0, |s| s.members.len() as u64),
+        aligned_pairs: passages.len() as u64,
+        passages: passages.iter().map(|p| p.passages.len() as u64).sum(),
+        verbatim_passages: passages
+            .iter()
+            .flat_map(|p| &p.passages)
+            .filter(|p| p.verbatim)
+            .count() as u64,
         timings: clock.finish(),
     };
     Ok(ScanOutput {
@@ -394,8 +444,82 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         matches,
         stories,
         story_of,
+        outlets,
+        boilerplate: boiler,
+        passages,
         summary,
     })
+}
+
+/// Pairs to align: each story member against the story's origin, and every
+/// `partial` pair. A 50-outlet story costs 49 alignments, not 1,225.
+/// Grouped by the document prepared once: `(anchor, partners)`.
+pub fn pairs_to_align(matches: &[Match], stories: &[Story]) -> Vec<(DocId, Vec<DocId>)> {
+    let mut groups: Vec<(DocId, Vec<DocId>)> = stories
+        .iter()
+        .map(|s| {
+            (
+                s.origin,
+                s.members
+                    .iter()
+                    .copied()
+                    .filter(|&d| d != s.origin)
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut partial: Vec<(DocId, DocId)> = matches
+        .iter()
+        .filter(|m| m.relation == Relation::Partial)
+        .map(|m| (m.a, m.b))
+        .collect();
+    partial.sort_unstable();
+    for chunk in partial.chunk_by(|x, y| x.0 == y.0) {
+        groups.push((chunk[0].0, chunk.iter().map(|p| p.1).collect()));
+    }
+    groups
+}
+
+fn align_all(
+    groups: &[(DocId, Vec<DocId>)],
+    docs: &[Document],
+    outlets: &[boilerplate::OutletIndex],
+    boiler: &boilerplate::Boilerplate,
+    cfg: &AlignConfig,
+    obs: &dyn Observer,
+) -> Vec<PairPassages> {
+    let mut out: Vec<PairPassages> = groups
+        .par_iter()
+        .flat_map_iter(|(anchor, partners)| {
+            let prepared = align::Prepared::new(&docs[anchor.index()].text, cfg.k);
+            let result: Vec<PairPassages> = partners
+                .iter()
+                .map(|&p| {
+                    let other = align::Prepared::new(&docs[p.index()].text, cfg.k);
+                    let (oa, op) = (outlets[anchor.index()], outlets[p.index()]);
+                    let skip = |h| boiler.contains(h, oa) || boiler.contains(h, op);
+                    // Side A is always the smaller DocId.
+                    let passages = if *anchor < p {
+                        align::align(&prepared, &other, cfg, &skip)
+                    } else {
+                        let mut v = align::align(&other, &prepared, cfg, &skip);
+                        v.sort_by_key(|x| (x.a_first, x.b_first));
+                        v
+                    };
+                    PairPassages {
+                        a: (*anchor).min(p),
+                        b: (*anchor).max(p),
+                        passages,
+                    }
+                })
+                .collect();
+            obs.advance(partners.len() as u64, 0);
+            result
+        })
+        .collect();
+    out.sort_unstable_by_key(|p| (p.a, p.b));
+    out.dedup_by_key(|p| (p.a, p.b));
+    out
 }
 
 /// Origin preference: dated before undated, earlier first, then the larger

@@ -57,6 +57,52 @@ fn every_relation_matches_the_golden_files() {
     assert_eq!(origin.len(), 1);
     assert_eq!(origin[0][1], "wire");
     assert!(stories.iter().all(|r| r[1] != "followup"));
+
+    // Passages: offsets are characters into the texts as read, and the text
+    // columns are exactly those slices.
+    let texts: std::collections::HashMap<String, String> =
+        std::fs::read_to_string(fixture("relations/corpus.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["id"].as_str().unwrap().to_string(),
+                    v["text"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+    let slice = |id: &str, a: &str, b: &str| -> String {
+        let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
+        texts[id].chars().skip(a).take(b - a).collect()
+    };
+    let passages = csv_rows(&out.join("passages.csv"));
+    assert!(!passages.is_empty());
+    for p in &passages {
+        assert_eq!(slice(&p[0], &p[2], &p[3]), p[8]);
+        assert_eq!(slice(&p[1], &p[4], &p[5]), p[9]);
+    }
+    let of = |a: &str, b: &str| {
+        passages
+            .iter()
+            .filter(|p| p[0] == a && p[1] == b)
+            .collect::<Vec<_>>()
+    };
+    // The padded rerun's two local paragraphs split the wire copy in two passages.
+    assert_eq!(of("padded", "wire").len(), 2);
+    // The follow-up shares one passage: the three background paragraphs, verbatim.
+    let f = of("followup", "wire");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0][6], "verbatim");
+    assert!(f[0][8].starts_with("Stoltenberg underlined"), "{}", f[0][8]);
+    // Who reruns whom.
+    let outlets = csv_rows(&out.join("outlets.csv"));
+    assert!(
+        outlets
+            .iter()
+            .any(|r| r[0] == "AP" && r[1] == "Morning Star" && r[2] == "1")
+    );
+    assert!(stdout(&o).contains("outlets that rerun the most"));
 }
 
 #[test]

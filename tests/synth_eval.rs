@@ -157,6 +157,25 @@ fn scan_meets_the_quality_goal_on_a_synthetic_corpus() {
         assert!(edit["recall"].as_f64().unwrap() >= 0.9, "{edit}");
     }
     assert!(e["adjusted_rand_index"].as_f64().unwrap() >= 0.95);
+    // Passages (PAN plagdet): >= 0.95 on verbatim and truncated reruns,
+    // >= 0.90 with OCR noise and substitutions.
+    let passages = e["passages"].as_array().unwrap();
+    let plagdet = |subset: &str| {
+        passages
+            .iter()
+            .find(|p| p["subset"] == subset)
+            .unwrap_or_else(|| panic!("no {subset} in {passages:?}"))["plagdet"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(plagdet("rerun, verbatim or padded") >= 0.95, "{passages:?}");
+    assert!(plagdet("rerun, truncated") >= 0.95, "{passages:?}");
+    assert!(plagdet("rerun, OCR noise") >= 0.90, "{passages:?}");
+    assert!(plagdet("rerun, substitutions") >= 0.90, "{passages:?}");
+    assert!(
+        plagdet("copied passage (follow-up)") >= 0.90,
+        "{passages:?}"
+    );
     assert!(stdout(&o).contains("pairs (rerun+excerpt)"));
 }
 

@@ -1,0 +1,550 @@
+//! Align: a pair of related articles to the [`Passage`]s they share, with
+//! exact character offsets.
+//!
+//! In: two [`Prepared`] texts (tokens, shingle sequence, per-token character
+//! offsets) and a boilerplate test. Out: passages in order of their start in
+//! the first text, each a pair of half-open character ranges (Unicode scalar
+//! values, so `text[start..end]` in Python gives the passage), the share of
+//! aligned tokens that match, and whether it is verbatim.
+//!
+//! Method (as passim does): seeds are positions where both texts have the
+//! same word k-shingle (boilerplate shingles and shingles repeated inside a
+//! text are not seeds); seeds on one diagonal merge into exact anchors;
+//! anchors are chained in order by dynamic programming, allowing gaps of up
+//! to `max_gap` tokens on either side, so one copied paragraph with a few
+//! substituted or OCR-damaged words stays one passage; the gaps are aligned
+//! token by token with Needleman-Wunsch-Gotoh (match 2, mismatch -1, gap
+//! open 5, extend 0.5); the ends are extended without gaps while the score
+//! stays within an x-drop of its best. Chains are extracted best first until
+//! no anchors remain, so reordered paragraphs become separate passages.
+//!
+//! Invariants: passages do not overlap in either text; offsets lie on
+//! token boundaries; `a_text == text_a[a_start..a_end]` by construction.
+
+use ahash::AHashMap;
+
+use crate::config::AlignConfig;
+use crate::shingle::{self, ShingleHash, Token};
+
+/// A text ready for alignment.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// Tokens with byte spans.
+    pub tokens: Vec<Token>,
+    /// Shingle hash at each token position (`tokens.len() - k + 1` entries).
+    pub seq: Vec<ShingleHash>,
+    /// Character offset of each token's start.
+    pub char_start: Vec<u32>,
+    /// Character offset of each token's end.
+    pub char_end: Vec<u32>,
+}
+
+impl Prepared {
+    /// Tokenises and shingles a text and maps token bytes to characters.
+    pub fn new(text: &str, k: usize) -> Prepared {
+        let mut tokens = Vec::new();
+        shingle::tokenize(text, &mut tokens);
+        let seq = shingle::shingle_sequence(&tokens, k);
+        let mut char_start = Vec::with_capacity(tokens.len());
+        let mut char_end = Vec::with_capacity(tokens.len());
+        let (mut byte, mut chars) = (0usize, 0u32);
+        let mut advance = |to: usize| {
+            chars += text[byte..to].chars().count() as u32;
+            byte = to;
+            chars
+        };
+        for t in &tokens {
+            char_start.push(advance(t.start as usize));
+            char_end.push(advance(t.end as usize));
+        }
+        Prepared {
+            tokens,
+            seq,
+            char_start,
+            char_end,
+        }
+    }
+}
+
+/// One shared passage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Passage {
+    /// First token in A.
+    pub a_first: u32,
+    /// One past the last token in A.
+    pub a_last: u32,
+    /// First token in B.
+    pub b_first: u32,
+    /// One past the last token in B.
+    pub b_last: u32,
+    /// Character range in A, half-open.
+    pub a_chars: (u32, u32),
+    /// Character range in B, half-open.
+    pub b_chars: (u32, u32),
+    /// Byte range in A, half-open.
+    pub a_bytes: (u32, u32),
+    /// Byte range in B, half-open.
+    pub b_bytes: (u32, u32),
+    /// Aligned tokens that are equal.
+    pub matched: u32,
+    /// `matched` / the longer side's token count.
+    pub similarity: f64,
+    /// Every token matches and neither side has a gap.
+    pub verbatim: bool,
+}
+
+/// An exact match: `len` tokens from `a` in A and `b` in B.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Anchor {
+    a: u32,
+    b: u32,
+    len: u32,
+}
+
+impl Anchor {
+    fn a_end(&self) -> u32 {
+        self.a + self.len
+    }
+    fn b_end(&self) -> u32 {
+        self.b + self.len
+    }
+}
+
+/// Exact anchors: shared shingle positions merged along diagonals.
+fn anchors(
+    a: &Prepared,
+    b: &Prepared,
+    k: usize,
+    skip: &dyn Fn(ShingleHash) -> bool,
+) -> Vec<Anchor> {
+    let mut in_b: AHashMap<ShingleHash, (u32, u32)> = AHashMap::with_capacity(b.seq.len());
+    for (j, &h) in b.seq.iter().enumerate() {
+        let e = in_b.entry(h).or_insert((j as u32, 0));
+        e.1 += 1;
+    }
+    let mut in_a: AHashMap<ShingleHash, u32> = AHashMap::with_capacity(a.seq.len());
+    for &h in &a.seq {
+        *in_a.entry(h).or_default() += 1;
+    }
+    // Seeds: shingles that occur once in each text (repeats are ambiguous).
+    let mut seeds: Vec<(u32, u32)> = a
+        .seq
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &h)| match in_b.get(&h) {
+            Some(&(j, 1)) if in_a[&h] == 1 && !skip(h) => Some((i as u32, j)),
+            _ => None,
+        })
+        .collect();
+    // Merge runs on the same diagonal.
+    seeds.sort_unstable_by_key(|&(i, j)| (i64::from(i) - i64::from(j), i));
+    let mut out = Vec::new();
+    let mut s = 0;
+    while s < seeds.len() {
+        let (i0, j0) = seeds[s];
+        let mut e = s + 1;
+        while e < seeds.len()
+            && seeds[e].0 == seeds[e - 1].0 + 1
+            && seeds[e].1 == seeds[e - 1].1 + 1
+        {
+            e += 1;
+        }
+        out.push(Anchor {
+            a: i0,
+            b: j0,
+            len: (e - s) as u32 + k as u32 - 1,
+        });
+        s = e;
+    }
+    out.sort_unstable_by_key(|x| (x.a, x.b));
+    out
+}
+
+/// Best chain of anchors (most anchored tokens), in order, with gaps of at
+/// most `max_gap` tokens; anchors may overlap by less than their length.
+fn best_chain(anchors: &[Anchor], max_gap: u32) -> Vec<usize> {
+    let n = anchors.len();
+    let mut score = vec![0u32; n];
+    let mut prev = vec![usize::MAX; n];
+    let mut best = 0;
+    for i in 0..n {
+        let x = anchors[i];
+        score[i] = x.len;
+        for j in (0..i).rev() {
+            let y = anchors[j];
+            if y.a_end() + max_gap < x.a {
+                // Anchors are sorted by start in A; earlier ones are farther.
+                if y.a + max_gap + 4 * x.len.max(y.len) < x.a {
+                    break;
+                }
+                continue;
+            }
+            let ok = y.a < x.a
+                && y.b < x.b
+                && x.a <= y.a_end() + max_gap
+                && x.b <= y.b_end() + max_gap
+                && x.a_end() > y.a_end()
+                && x.b_end() > y.b_end();
+            if ok {
+                let overlap = y
+                    .a_end()
+                    .saturating_sub(x.a)
+                    .max(y.b_end().saturating_sub(x.b));
+                let s = score[j] + x.len - overlap.min(x.len);
+                if s > score[i] {
+                    score[i] = s;
+                    prev[i] = j;
+                }
+            }
+        }
+        if score[i] > score[best] {
+            best = i;
+        }
+    }
+    let mut chain = vec![best];
+    while prev[*chain.last().expect("non-empty")] != usize::MAX {
+        chain.push(prev[*chain.last().expect("non-empty")]);
+    }
+    chain.reverse();
+    chain
+}
+
+/// Matches in the best global alignment of two token-hash slices
+/// (Needleman-Wunsch-Gotoh: match 2, mismatch -1, gap open 5, extend 0.5).
+pub fn gap_matches(a: &[u64], b: &[u64]) -> u32 {
+    if a.is_empty() || b.is_empty() {
+        return 0;
+    }
+    const MATCH: f32 = 2.0;
+    const MISMATCH: f32 = -1.0;
+    const OPEN: f32 = 5.0;
+    const EXTEND: f32 = 0.5;
+    let (n, m) = (a.len(), b.len());
+    let neg = f32::NEG_INFINITY;
+    // h: best ending in a match/mismatch; e: gap in a; f: gap in b. Track matches.
+    let w = m + 1;
+    let mut h = vec![(neg, 0u32); (n + 1) * w];
+    let mut e = vec![(neg, 0u32); (n + 1) * w];
+    let mut f = vec![(neg, 0u32); (n + 1) * w];
+    h[0] = (0.0, 0);
+    for (j, cell) in e.iter_mut().enumerate().take(m + 1).skip(1) {
+        *cell = (-(OPEN + EXTEND * (j as f32 - 1.0)), 0);
+    }
+    for i in 1..=n {
+        f[i * w] = (-(OPEN + EXTEND * (i as f32 - 1.0)), 0);
+    }
+    let best = |xs: [(f32, u32); 3]| {
+        xs.into_iter().fold((neg, 0), |acc, x| {
+            if x.0 > acc.0 || (x.0 == acc.0 && x.1 > acc.1) {
+                x
+            } else {
+                acc
+            }
+        })
+    };
+    for i in 1..=n {
+        for j in 1..=m {
+            let diag = best([
+                h[(i - 1) * w + j - 1],
+                e[(i - 1) * w + j - 1],
+                f[(i - 1) * w + j - 1],
+            ]);
+            let eq = a[i - 1] == b[j - 1];
+            h[i * w + j] = (
+                diag.0 + if eq { MATCH } else { MISMATCH },
+                diag.1 + u32::from(eq),
+            );
+            let left = i * w + j - 1;
+            e[i * w + j] = best([
+                (h[left].0 - OPEN, h[left].1),
+                (e[left].0 - EXTEND, e[left].1),
+                (f[left].0 - OPEN, f[left].1),
+            ]);
+            let up = (i - 1) * w + j;
+            f[i * w + j] = best([
+                (h[up].0 - OPEN, h[up].1),
+                (f[up].0 - EXTEND, f[up].1),
+                (e[up].0 - OPEN, e[up].1),
+            ]);
+        }
+    }
+    best([h[n * w + m], e[n * w + m], f[n * w + m]]).1
+}
+
+/// Ungapped x-drop extension from (i, j) stepping by `dir` (+1 or -1):
+/// how many tokens to take and how many of them match.
+fn extend(a: &[u64], b: &[u64], i: i64, j: i64, dir: i64, limit: u32) -> (u32, u32) {
+    const XDROP: i32 = 3;
+    let (mut score, mut best, mut best_len, mut best_matches, mut matches) =
+        (0i32, 0i32, 0u32, 0u32, 0u32);
+    let mut step = 0u32;
+    loop {
+        let (x, y) = (i + dir * i64::from(step), j + dir * i64::from(step));
+        if step >= limit || x < 0 || y < 0 || x as usize >= a.len() || y as usize >= b.len() {
+            break;
+        }
+        if a[x as usize] == b[y as usize] {
+            score += 1;
+            matches += 1;
+        } else {
+            score -= 1;
+        }
+        step += 1;
+        if score > best {
+            best = score;
+            best_len = step;
+            best_matches = matches;
+        } else if best - score > XDROP {
+            break;
+        }
+    }
+    (best_len, best_matches)
+}
+
+/// The passages two prepared texts share. `skip(h)` marks shingles that may
+/// not seed a passage (boilerplate).
+pub fn align(
+    a: &Prepared,
+    b: &Prepared,
+    cfg: &AlignConfig,
+    skip: &dyn Fn(ShingleHash) -> bool,
+) -> Vec<Passage> {
+    let mut pool = anchors(a, b, cfg.k, skip);
+    let ta: Vec<u64> = a.tokens.iter().map(|t| t.hash).collect();
+    let tb: Vec<u64> = b.tokens.iter().map(|t| t.hash).collect();
+    let mut out: Vec<Passage> = Vec::new();
+    let max_gap = cfg.max_gap as u32;
+    while !pool.is_empty() {
+        let chain = best_chain(&pool, max_gap);
+        let picked: Vec<Anchor> = chain.iter().map(|&i| pool[i]).collect();
+        let first = picked[0];
+        let last = *picked.last().expect("non-empty chain");
+        let mut matched = 0u32;
+        let mut gapped = false;
+        let mut covered_a = first.a;
+        let mut covered_b = first.b;
+        for (n, x) in picked.iter().enumerate() {
+            if n > 0 {
+                let (ga, gb) = (x.a.saturating_sub(covered_a), x.b.saturating_sub(covered_b));
+                if ga > 0 || gb > 0 {
+                    gapped |= ga != gb;
+                    let gm = gap_matches(
+                        &ta[covered_a as usize..(covered_a + ga) as usize],
+                        &tb[covered_b as usize..(covered_b + gb) as usize],
+                    );
+                    gapped |= gm < ga.max(gb);
+                    matched += gm;
+                }
+            }
+            // Count the part of this anchor not already covered.
+            let skip_in = covered_a
+                .saturating_sub(x.a)
+                .max(covered_b.saturating_sub(x.b))
+                .min(x.len);
+            matched += x.len - skip_in;
+            covered_a = covered_a.max(x.a_end());
+            covered_b = covered_b.max(x.b_end());
+        }
+        let (mut a0, mut b0, mut a1, mut b1) = (
+            first.a,
+            first.b,
+            last.a_end().max(covered_a),
+            last.b_end().max(covered_b),
+        );
+        // Extend both ends, not into passages already taken.
+        let left_room = out
+            .iter()
+            .filter(|p| p.a_last <= a0 && p.b_last <= b0)
+            .map(|p| (a0 - p.a_last).min(b0 - p.b_last))
+            .min()
+            .unwrap_or(u32::MAX)
+            .min(max_gap);
+        let (l, lm) = extend(
+            &ta,
+            &tb,
+            i64::from(a0) - 1,
+            i64::from(b0) - 1,
+            -1,
+            left_room,
+        );
+        let right_room = out
+            .iter()
+            .filter(|p| p.a_first >= a1 && p.b_first >= b1)
+            .map(|p| (p.a_first - a1).min(p.b_first - b1))
+            .min()
+            .unwrap_or(u32::MAX)
+            .min(max_gap);
+        let (r, rm) = extend(&ta, &tb, i64::from(a1), i64::from(b1), 1, right_room);
+        gapped |= lm < l || rm < r;
+        a0 -= l;
+        b0 -= l;
+        a1 += r;
+        b1 += r;
+        matched += lm + rm;
+        // Remove anchors that touch this passage in either text.
+        pool.retain(|x| x.a_end() <= a0 || x.a >= a1);
+        pool.retain(|x| x.b_end() <= b0 || x.b >= b1);
+        let (len_a, len_b) = (a1 - a0, b1 - b0);
+        if (len_a.min(len_b) as usize) < cfg.min_tokens {
+            continue;
+        }
+        if out
+            .iter()
+            .any(|p| overlaps(p.a_first, p.a_last, a0, a1) || overlaps(p.b_first, p.b_last, b0, b1))
+        {
+            continue;
+        }
+        let matched = matched.min(len_a.min(len_b));
+        out.push(Passage {
+            a_first: a0,
+            a_last: a1,
+            b_first: b0,
+            b_last: b1,
+            a_chars: (a.char_start[a0 as usize], a.char_end[a1 as usize - 1]),
+            b_chars: (b.char_start[b0 as usize], b.char_end[b1 as usize - 1]),
+            a_bytes: (a.tokens[a0 as usize].start, a.tokens[a1 as usize - 1].end),
+            b_bytes: (b.tokens[b0 as usize].start, b.tokens[b1 as usize - 1].end),
+            matched,
+            similarity: f64::from(matched) / f64::from(len_a.max(len_b)),
+            verbatim: !gapped && len_a == len_b && matched == len_a,
+        });
+    }
+    out.sort_by_key(|p| (p.a_first, p.b_first));
+    out
+}
+
+fn overlaps(s0: u32, e0: u32, s1: u32, e1: u32) -> bool {
+    s0 < e1 && s1 < e0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NEVER: &dyn Fn(ShingleHash) -> bool = &|_| false;
+
+    fn run(a: &str, b: &str) -> Vec<Passage> {
+        let cfg = AlignConfig {
+            min_tokens: 5,
+            ..AlignConfig::default()
+        };
+        align(&Prepared::new(a, 5), &Prepared::new(b, 5), &cfg, NEVER)
+    }
+
+    fn text(s: &str, r: (u32, u32)) -> String {
+        s.chars()
+            .skip(r.0 as usize)
+            .take((r.1 - r.0) as usize)
+            .collect()
+    }
+
+    const P1: &str = "The United States and NATO rejected key Russian security demands for easing tensions over Ukraine but left open the possibility of future talks with Moscow on arms control.";
+    const P2: &str = "Russian President Vladimir Putin wants NATO to withdraw its troops and military equipment from countries that border Russia, including the Baltic states.";
+
+    #[test]
+    fn a_copied_paragraph_inside_other_text_is_one_verbatim_passage() {
+        let a = format!(
+            "Local news first. Our county fair opens Friday with rides and food. {P1} More local notes follow here today."
+        );
+        let b = format!("ÜBER „Nachrichten“ — {P1} And the weather will be cold.");
+        let p = run(&a, &b);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].verbatim);
+        assert_eq!(text(&a, p[0].a_chars), P1.trim_end_matches('.'));
+        assert_eq!(text(&b, p[0].b_chars), P1.trim_end_matches('.'));
+        assert_eq!(
+            &a[p[0].a_bytes.0 as usize..p[0].a_bytes.1 as usize],
+            P1.trim_end_matches('.')
+        );
+    }
+
+    #[test]
+    fn substitutions_and_noise_stay_in_one_passage() {
+        let edited = P1
+            .replace("rejected", "turned down")
+            .replace("tensions", "tensi0ns")
+            .replace("possibility", "prospect");
+        let p = run(P1, &edited);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(!p[0].verbatim);
+        assert!(
+            p[0].similarity > 0.85 && p[0].similarity < 1.0,
+            "{}",
+            p[0].similarity
+        );
+        // The passage spans the whole sentence on both sides, edits included.
+        assert_eq!(text(P1, p[0].a_chars), P1.trim_end_matches('.'));
+        assert_eq!(text(&edited, p[0].b_chars), edited.trim_end_matches('.'));
+    }
+
+    #[test]
+    fn swapped_paragraphs_are_two_passages() {
+        let a = format!("{P1}\n\n{P2}");
+        let b = format!("{P2}\n\n{P1}");
+        let p = run(&a, &b);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p.iter().all(|x| x.verbatim));
+    }
+
+    #[test]
+    fn unrelated_texts_share_nothing_and_skip_masks_seeds() {
+        assert!(run(P1, P2).is_empty());
+        let a = Prepared::new(P1, 5);
+        let b = Prepared::new(P1, 5);
+        let all = |_: ShingleHash| true;
+        assert!(align(&a, &b, &AlignConfig::default(), &all).is_empty());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+        /// Character offsets are exact on any mix of scripts: slicing either
+        /// text by a passage's character range gives the same string as its
+        /// byte range, and a copied run of 20+ words is found whole.
+        #[test]
+        fn offsets_are_exact_for_multibyte_text(
+            words in proptest::collection::vec(proptest::sample::select(vec![
+                "Zürich", "naïve", "東京", "Москва", "café", "🙂", "Ελλάδα", "NATO", "said", "the",
+                "troops", "ﬁnal", "e\u{301}t\u{e9}", "“quoted”", "—", "Ukraine’s", "2022", "x",
+            ]), 60..160),
+            seed in 0u64..1000,
+        ) {
+            let n = words.len();
+            let from = (seed as usize) % (n / 2);
+            let len = 20 + (seed as usize) % (n / 2 - 10).max(1);
+            let to = (from + len).min(n);
+            let a: String = words.join(" ");
+            let copied = words[from..to].join(" ");
+            let b = format!("Préambule 🙂 unique words here alpha beta gamma. {copied} Épilogue delta epsilon zeta.");
+            let cfg = AlignConfig { min_tokens: 5, ..AlignConfig::default() };
+            let pa = Prepared::new(&a, 5);
+            let pb = Prepared::new(&b, 5);
+            let passages = align(&pa, &pb, &cfg, NEVER);
+            for p in &passages {
+                proptest::prop_assert_eq!(text(&a, p.a_chars), &a[p.a_bytes.0 as usize..p.a_bytes.1 as usize]);
+                proptest::prop_assert_eq!(text(&b, p.b_chars), &b[p.b_bytes.0 as usize..p.b_bytes.1 as usize]);
+                proptest::prop_assert!(p.a_chars.0 < p.a_chars.1 && p.b_chars.0 < p.b_chars.1);
+            }
+            // The copied words (repeats aside) lie inside some passage in B.
+            let start_b = b.find(&copied).unwrap();
+            let start_b_chars = b[..start_b].chars().count() as u32;
+            let end_b_chars = start_b_chars + copied.chars().count() as u32;
+            let covered: u32 = passages
+                .iter()
+                .map(|p| p.b_chars.1.min(end_b_chars).saturating_sub(p.b_chars.0.max(start_b_chars)))
+                .sum();
+            let unique = words[from..to].iter().collect::<std::collections::HashSet<_>>().len();
+            if unique >= 12 {
+                proptest::prop_assert!(covered * 2 >= end_b_chars - start_b_chars,
+                    "copied {copied:?}: {passages:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn gap_alignment_counts_matches() {
+        assert_eq!(gap_matches(&[1, 2, 3], &[1, 2, 3]), 3);
+        assert_eq!(gap_matches(&[1, 9, 3], &[1, 2, 3]), 2);
+        assert_eq!(gap_matches(&[1, 2, 3, 4], &[1, 3, 4]), 3);
+        assert_eq!(gap_matches(&[], &[1]), 0);
+    }
+}

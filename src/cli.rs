@@ -31,6 +31,62 @@ pub enum Command {
     Synth(SynthArgs),
     /// Score a scan's reports against ground truth (synth truth or a doc_a,doc_b CSV).
     Eval(EvalArgs),
+    /// Align two articles and print their scores and shared passages.
+    ///
+    /// A and B are files (each read whole as one article) or, with --in, ids
+    /// of articles in those inputs.
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// First article: a file, or an id found in --in.
+    pub a: String,
+    /// Second article: a file, or an id found in --in.
+    pub b: String,
+    /// Inputs to look ids up in (any format scan reads).
+    #[arg(long = "in", value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Map a field to another key, e.g. --field text=body. Repeatable.
+    #[arg(long = "field", value_name = "FIELD=KEY")]
+    pub fields: Vec<String>,
+    /// Print the passages as passages.csv rows instead of text.
+    #[arg(long)]
+    pub csv: bool,
+    /// Words per shingle.
+    #[arg(long, default_value_t = ShingleConfig::default().k)]
+    pub shingle: usize,
+    /// Shortest passage reported, in words.
+    #[arg(long, default_value_t = AlignConfig::default().min_tokens)]
+    pub min_passage: usize,
+    /// Longest run of differing words bridged inside one passage.
+    #[arg(long, default_value_t = AlignConfig::default().max_gap)]
+    pub max_gap: usize,
+}
+
+impl CompareArgs {
+    pub fn config(&self) -> wiretrace::Result<ScanConfig> {
+        let mut fields = FieldMap::default();
+        for f in &self.fields {
+            fields.set(f)?;
+        }
+        let cfg = ScanConfig {
+            ingest: IngestConfig {
+                fields,
+                ..IngestConfig::default()
+            },
+            shingle: ShingleConfig { k: self.shingle },
+            align: AlignConfig {
+                enabled: true,
+                k: self.shingle,
+                min_tokens: self.min_passage,
+                max_gap: self.max_gap,
+            },
+            ..ScanConfig::default()
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -131,6 +187,9 @@ pub struct ScanArgs {
     /// Longest run of differing words bridged inside one passage.
     #[arg(long, default_value_t = AlignConfig::default().max_gap)]
     pub max_gap: usize,
+    /// report.html embeds full texts (for side-by-side views) of this many largest stories.
+    #[arg(long, default_value_t = 500)]
+    pub html_stories: usize,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,

@@ -690,3 +690,64 @@ pub fn evaluate_passages(truth: &TruthSet, report_dir: &Path) -> Result<Vec<Pass
     }
     Ok(subsets.iter().map(|(k, v)| pan_scores(k, v)).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(x0: u64, x1: u64, y0: u64, y1: u64) -> Span2 {
+        Span2 { x0, x1, y0, y1 }
+    }
+
+    #[test]
+    fn pan_scores_match_hand_computed_values() {
+        let case = vec![span(0, 100, 0, 100)];
+        // Half the case found: recall 0.5, precision 1, granularity 1.
+        let s = pan_scores("t", &[(case.clone(), vec![span(0, 50, 0, 50)])]);
+        assert!((s.recall - 0.5).abs() < 1e-12 && (s.precision - 1.0).abs() < 1e-12);
+        assert!((s.plagdet - 2.0 / 3.0).abs() < 1e-12, "{s:?}");
+        // Found whole but in two pieces: granularity 2, plagdet 1 / log2(3).
+        let s = pan_scores(
+            "t",
+            &[(
+                case.clone(),
+                vec![span(0, 50, 0, 50), span(50, 100, 50, 100)],
+            )],
+        );
+        assert!((s.recall - 1.0).abs() < 1e-12 && (s.granularity - 2.0).abs() < 1e-12);
+        assert!((s.plagdet - 1.0 / 3f64.log2()).abs() < 1e-12);
+        // A detection overlapping in one document only is no overlap at all.
+        let s = pan_scores("t", &[(case.clone(), vec![span(0, 100, 500, 600)])]);
+        assert_eq!((s.recall, s.precision), (0.0, 0.0));
+        // Twice as long as the case on one side: precision 200/300.
+        let s = pan_scores("t", &[(case, vec![span(0, 200, 0, 100)])]);
+        assert!((s.precision - 200.0 / 300.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn truth_cases_merge_adjacent_paragraphs() {
+        let seg = |para, start, end| crate::synth::Segment {
+            story: "s".into(),
+            para,
+            start,
+            end,
+        };
+        let t = |segments| Truth {
+            id: "x".into(),
+            story: "s".into(),
+            kind: "rerun".into(),
+            followup_of: None,
+            edits: vec![],
+            segments,
+        };
+        let x = t(vec![seg(0, 10, 50), seg(1, 52, 90), seg(2, 92, 120)]);
+        // y lacks paragraph 1 and has paragraph 2 far away: two cases.
+        let y = t(vec![seg(0, 0, 40), seg(2, 300, 328)]);
+        assert_eq!(
+            truth_cases(&x, &y),
+            [span(10, 50, 0, 40), span(92, 120, 300, 328)]
+        );
+        let z = t(vec![seg(0, 5, 45), seg(1, 47, 85)]);
+        assert_eq!(truth_cases(&x, &z), [span(10, 90, 5, 85)]);
+    }
+}

@@ -23,6 +23,8 @@ pub mod verify;
 
 pub use error::{Error, Result};
 pub mod align;
+pub mod compare;
 pub mod eval;
 pub mod fingerprint;
+pub mod html;
 pub mod synth;

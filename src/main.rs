@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command, EvalArgs, ScanArgs, SynthArgs};
+use cli::{Cli, Command, CompareArgs, EvalArgs, ScanArgs, SynthArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => run_scan(&args),
         Command::Synth(args) => run_synth(&args),
         Command::Eval(args) => run_eval(&args),
+        Command::Compare(args) => run_compare(&args),
     };
     match result {
         Ok(code) => code,
@@ -68,6 +69,8 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     wiretrace::report::write_reports(&args.out, &out)
         .with_context(|| format!("writing reports to {}", args.out.display()))?;
+    wiretrace::html::write_html(&args.out.join("report.html"), &out, args.html_stories, 2000)
+        .with_context(|| format!("writing {}", args.out.join("report.html").display()))?;
     let text = wiretrace::report::render_summary(&out, &args.out);
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(if out.summary.records.skipped > 0 {
@@ -105,5 +108,131 @@ fn run_eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             w.write_all(b"\n")
         })?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Finds the two articles: files when they exist and no --in is given,
+/// else ids in the --in inputs.
+fn load_pair(
+    args: &CompareArgs,
+    cfg: &wiretrace::config::ScanConfig,
+) -> anyhow::Result<[wiretrace::document::Document; 2]> {
+    use wiretrace::document::Document;
+    use wiretrace::ingest::{self, Item};
+    if args.inputs.is_empty() {
+        let read = |p: &str| -> anyhow::Result<Document> {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {p}"))?;
+            Ok(Document {
+                id: std::path::Path::new(p)
+                    .file_name()
+                    .map_or_else(|| p.to_string(), |n| n.to_string_lossy().into_owned()),
+                text,
+                ..Document::default()
+            })
+        };
+        return Ok([read(&args.a)?, read(&args.b)?]);
+    }
+    let sources = ingest::discover(&args.inputs, &cfg.ingest)?;
+    let (mut a, mut b) = (None, None);
+    ingest::read_sources(&sources, &cfg.ingest, &mut |item| {
+        if let Item::Doc(d, _) = item {
+            if d.id == args.a && a.is_none() {
+                a = Some(d.clone());
+            }
+            if d.id == args.b && b.is_none() {
+                b = Some(d);
+            }
+        }
+        Ok(())
+    })?;
+    let missing = |id: &str| anyhow::anyhow!("no article with id '{id}' in {:?}", args.inputs);
+    Ok([
+        a.ok_or_else(|| missing(&args.a))?,
+        b.ok_or_else(|| missing(&args.b))?,
+    ])
+}
+
+fn run_compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let cfg = args.config()?;
+    let [a, b] = load_pair(args, &cfg)?;
+    let c = wiretrace::compare::compare(&a, &b, &cfg);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let slice = |d: &wiretrace::document::Document, r: (u32, u32)| {
+        d.text[r.0 as usize..r.1 as usize].to_string()
+    };
+    if args.csv {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record([
+            "doc_a",
+            "doc_b",
+            "a_start",
+            "a_end",
+            "b_start",
+            "b_end",
+            "kind",
+            "similarity",
+            "a_text",
+            "b_text",
+        ])?;
+        for p in &c.passages {
+            w.write_record([
+                a.id.clone(),
+                b.id.clone(),
+                p.a_chars.0.to_string(),
+                p.a_chars.1.to_string(),
+                p.b_chars.0.to_string(),
+                p.b_chars.1.to_string(),
+                if p.verbatim { "verbatim" } else { "edited" }.to_string(),
+                wiretrace::report::fmt_share(p.similarity),
+                slice(&a, p.a_bytes),
+                slice(&b, p.b_bytes),
+            ])?;
+        }
+        w.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
+    writeln!(out, "A {} ({} shingles)", paint("1", &a.id), c.shingles_a)?;
+    writeln!(out, "B {} ({} shingles)", paint("1", &b.id), c.shingles_b)?;
+    writeln!(
+        out,
+        "jaccard {:.4}  A in B {:.4}  B in A {:.4}  shared {}  relation {}",
+        c.jaccard,
+        c.a_in_b,
+        c.b_in_a,
+        c.shared,
+        c.relation.map_or("none", |r| r.as_str())
+    )?;
+    writeln!(out, "{} shared passages", c.passages.len())?;
+    for (i, p) in c.passages.iter().enumerate() {
+        let kind = if p.verbatim {
+            paint("32", "verbatim")
+        } else {
+            paint("33", &format!("edited, similarity {:.4}", p.similarity))
+        };
+        writeln!(
+            out,
+            "\n[{}] A {}..{}  B {}..{}  {}",
+            i + 1,
+            p.a_chars.0,
+            p.a_chars.1,
+            p.b_chars.0,
+            p.b_chars.1,
+            kind
+        )?;
+        writeln!(out, "  A: {}", paint("36", &slice(&a, p.a_bytes)))?;
+        if !p.verbatim {
+            writeln!(out, "  B: {}", paint("35", &slice(&b, p.b_bytes)))?;
+        }
+    }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -323,3 +323,92 @@ fn rerun_replaces_reports_in_place() {
     assert_eq!(code(&o), 0);
     assert!(w.read("out/pairs.csv").starts_with("doc_a,doc_b,relation"));
 }
+
+#[test]
+fn html_report_is_self_contained_and_lists_stories() {
+    let w = Workdir::new();
+    let out = w.path("out");
+    let o = w.run(&[
+        "scan",
+        "fixtures/relations/corpus.jsonl",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let html = w.read("out/report.html");
+    for external in ["src=\"http", "href=\"http", "@import", "url(http"] {
+        assert!(
+            !html.contains(external),
+            "report.html loads an external asset: {external}"
+        );
+    }
+    // The embedded data names the story, its origin and the passages to highlight.
+    assert!(html.contains("Sce6f97fcfd63"));
+    assert!(html.contains("No Ukraine breakthrough"));
+    assert!(
+        html.contains("\"passages\":[[0,5604,0,5604,true,1.0"),
+        "rerun passage offsets embedded"
+    );
+    assert!(
+        !html.contains("</script><"),
+        "data cannot close its script element early"
+    );
+}
+
+#[test]
+fn compare_prints_scores_and_passages_from_files_or_ids() {
+    let w = Workdir::new();
+    let o = w.run(&[
+        "compare",
+        "followup",
+        "wire",
+        "--in",
+        "fixtures/relations/corpus.jsonl",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("relation partial"), "{text}");
+    assert!(text.contains("1 shared passages"), "{text}");
+    assert!(
+        text.contains("A 1004..1501  B 3027..3524  verbatim"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("\x1b["),
+        "no colour when stdout is not a terminal"
+    );
+
+    let o = w.run(&[
+        "compare",
+        "truncated",
+        "wire",
+        "--in",
+        "fixtures/relations/corpus.jsonl",
+        "--csv",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mut rdr = csv::Reader::from_reader(o.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    let cells: Vec<&str> = rows[0].iter().skip(2).take(5).collect();
+    assert_eq!(cells, ["0", "2185", "0", "2185", "verbatim"]);
+
+    // Two files: the seeds are reworded, so nothing verbatim is shared.
+    let o = w.run(&[
+        "compare",
+        "fixtures/seeds/001_7d6c65d472a597a6.txt",
+        "fixtures/seeds/004_d07a4059c8cfa16f.txt",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("relation none"), "{}", stdout(&o));
+
+    let o = w.run(&[
+        "compare",
+        "nope",
+        "wire",
+        "--in",
+        "fixtures/relations/corpus.jsonl",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no article with id 'nope'"));
+}

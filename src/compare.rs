@@ -1,0 +1,68 @@
+//! Compare: two articles to their scores and shared passages, without a
+//! corpus (no boilerplate table, no candidate search).
+//!
+//! In: two [`Document`]s and the scan's settings. Out: a [`Comparison`]:
+//! shingle counts, Jaccard, both containments, the relation `scan` would
+//! give the pair (or none), and the aligned passages.
+
+use crate::align::{self, Passage, Prepared};
+use crate::config::{AlignConfig, ScanConfig};
+use crate::document::{DocId, Document};
+use crate::shingle;
+use crate::verify::{self, Relation};
+
+/// Scores and passages of two articles.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    /// Distinct shingles of A.
+    pub shingles_a: usize,
+    /// Distinct shingles of B.
+    pub shingles_b: usize,
+    /// Shingles in both.
+    pub shared: usize,
+    /// |A∩B| / |A∪B|.
+    pub jaccard: f64,
+    /// |A∩B| / |A|.
+    pub a_in_b: f64,
+    /// |A∩B| / |B|.
+    pub b_in_a: f64,
+    /// The relation a scan would report, if any.
+    pub relation: Option<Relation>,
+    /// Shared passages, side A = the first document.
+    pub passages: Vec<Passage>,
+}
+
+/// Compares two articles with the scan's shingle, verify and align settings.
+pub fn compare(a: &Document, b: &Document, cfg: &ScanConfig) -> Comparison {
+    let set = |text: &str| {
+        let mut tokens = Vec::new();
+        shingle::tokenize(text, &mut tokens);
+        let mut s = Vec::new();
+        shingle::shingles(&tokens, cfg.shingle.k, &mut s);
+        s
+    };
+    let (sa, sb) = (set(&a.text), set(&b.text));
+    let shared = verify::intersection_size(&sa, &sb);
+    let m = verify::score(DocId(0), DocId(1), &sa, &sb, &cfg.verify);
+    let ratio = |x: usize, y: usize| if y == 0 { 0.0 } else { x as f64 / y as f64 };
+    let align_cfg = AlignConfig {
+        k: cfg.shingle.k,
+        ..cfg.align.clone()
+    };
+    let passages = align::align(
+        &Prepared::new(&a.text, cfg.shingle.k),
+        &Prepared::new(&b.text, cfg.shingle.k),
+        &align_cfg,
+        &|_| false,
+    );
+    Comparison {
+        shingles_a: sa.len(),
+        shingles_b: sb.len(),
+        shared,
+        jaccard: ratio(shared, sa.len() + sb.len() - shared),
+        a_in_b: ratio(shared, sa.len()),
+        b_in_a: ratio(shared, sb.len()),
+        relation: m.map(|m| m.relation),
+        passages,
+    }
+}

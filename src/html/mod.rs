@@ -1,0 +1,260 @@
+//! The HTML report: one self-contained page (no network, no external
+//! assets) listing stories largest first, each with its origin, the outlets
+//! that reran it, coverage and relation per rerun, and a side-by-side view
+//! of each rerun against its origin with shared passages highlighted;
+//! partial pairs are listed with their passages.
+//!
+//! In: a [`ScanOutput`]. Out: `report.html`. The data is embedded as JSON
+//! and rendered by a small script: stories are paginated (50 a page) and a
+//! story's body is built only when it is opened, so the page stays usable
+//! with 10,000 stories. Full texts are embedded for the `max_stories`
+//! largest stories only (the rest are listed, with a note), which bounds the
+//! file size on large corpora. Passage offsets are Unicode scalar values,
+//! sliced in the page with `Array.from`.
+
+use serde::Serialize;
+
+use crate::Result;
+use crate::report::{pair_rows, write_atomic};
+use crate::scan::ScanOutput;
+use crate::verify::intersection_size;
+
+const TEMPLATE: &str = include_str!("template.html");
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    id: &'a str,
+    outlet: Option<&'a str>,
+    date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+}
+
+/// A passage as the page uses it: `[a0, a1, b0, b1, verbatim, similarity, a_text, b_text]`.
+type PassageCell<'a> = (u32, u32, u32, u32, bool, f64, &'a str, &'a str);
+
+#[derive(Serialize)]
+struct Member<'a> {
+    doc: usize,
+    relation: &'a str,
+    coverage: f64,
+    /// Side A is the origin.
+    passages: Vec<PassageCell<'a>>,
+}
+
+#[derive(Serialize)]
+struct Story<'a> {
+    id: &'a str,
+    title: String,
+    origin: usize,
+    outlets: Vec<&'a str>,
+    search: String,
+    members: Vec<Member<'a>>,
+}
+
+#[derive(Serialize)]
+struct Partial<'a> {
+    a: usize,
+    b: usize,
+    jaccard: f64,
+    passages: Vec<PassageCell<'a>>,
+}
+
+#[derive(Serialize)]
+struct Data<'a> {
+    summary: String,
+    docs: Vec<Doc<'a>>,
+    stories: Vec<Story<'a>>,
+    partials: Vec<Partial<'a>>,
+}
+
+/// Writes `report.html` for a scan; texts are embedded for the
+/// `max_stories` largest stories and `max_partials` partial pairs.
+pub fn write_html(
+    path: &std::path::Path,
+    out: &ScanOutput,
+    max_stories: usize,
+    max_partials: usize,
+) -> Result<()> {
+    let data = build(out, max_stories, max_partials);
+    let json = serde_json::to_string(&data)
+        .expect("serialisable")
+        .replace("</", "<\\/");
+    let page = TEMPLATE.replacen("/*DATA*/", &json, 1);
+    write_atomic(path, |w| w.write_all(page.as_bytes()))
+}
+
+fn build(out: &ScanOutput, max_stories: usize, max_partials: usize) -> Data<'_> {
+    let mut with_text = vec![false; out.docs.len()];
+    for story in out.stories.iter().take(max_stories) {
+        for d in &story.members {
+            with_text[d.index()] = true;
+        }
+    }
+    let relation_of: ahash::AHashMap<(u32, u32), &str> = out
+        .matches
+        .iter()
+        .map(|m| ((m.a.0, m.b.0), m.relation.as_str()))
+        .collect();
+    let passages_of: ahash::AHashMap<(u32, u32), &crate::scan::PairPassages> =
+        out.passages.iter().map(|p| ((p.a.0, p.b.0), p)).collect();
+    let text = |d: usize, r: (u32, u32)| &out.docs[d].text[r.0 as usize..r.1 as usize];
+    // Passages of (x, y) with side A = x.
+    let cells = |x: usize, y: usize| -> Vec<PassageCell<'_>> {
+        let key = ((x.min(y)) as u32, (x.max(y)) as u32);
+        let Some(pp) = passages_of.get(&key) else {
+            return Vec::new();
+        };
+        pp.passages
+            .iter()
+            .map(|p| {
+                if x < y {
+                    (
+                        p.a_chars.0,
+                        p.a_chars.1,
+                        p.b_chars.0,
+                        p.b_chars.1,
+                        p.verbatim,
+                        p.similarity,
+                        text(x, p.a_bytes),
+                        text(y, p.b_bytes),
+                    )
+                } else {
+                    (
+                        p.b_chars.0,
+                        p.b_chars.1,
+                        p.a_chars.0,
+                        p.a_chars.1,
+                        p.verbatim,
+                        p.similarity,
+                        text(x, p.b_bytes),
+                        text(y, p.a_bytes),
+                    )
+                }
+            })
+            .collect()
+    };
+    let stories = out
+        .stories
+        .iter()
+        .map(|s| {
+            let o = s.origin.index();
+            let origin = &out.docs[o];
+            let title = origin.title.clone().unwrap_or_else(|| {
+                origin
+                    .text
+                    .split_whitespace()
+                    .take(12)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+            let mut outlets: Vec<&str> = s
+                .members
+                .iter()
+                .filter(|&&d| d != s.origin)
+                .filter_map(|d| out.docs[d.index()].outlet.as_deref())
+                .collect();
+            outlets.sort_unstable();
+            outlets.dedup();
+            let members = s
+                .members
+                .iter()
+                .map(|&d| {
+                    let i = d.index();
+                    let (coverage, relation) = if d == s.origin {
+                        (1.0, "origin")
+                    } else {
+                        let set = &out.sets[o];
+                        let cov = if set.is_empty() {
+                            0.0
+                        } else {
+                            intersection_size(set, &out.sets[i]) as f64 / set.len() as f64
+                        };
+                        let key = (s.origin.0.min(d.0), s.origin.0.max(d.0));
+                        (
+                            cov,
+                            relation_of
+                                .get(&key)
+                                .copied()
+                                .unwrap_or("same story (via other copies)"),
+                        )
+                    };
+                    Member {
+                        doc: i,
+                        relation,
+                        coverage,
+                        passages: if d == s.origin {
+                            Vec::new()
+                        } else {
+                            cells(o, i)
+                        },
+                    }
+                })
+                .collect();
+            let search =
+                format!("{} {} {} {}", s.id, title, origin.id, outlets.join(" ")).to_lowercase();
+            Story {
+                id: &s.id,
+                title,
+                origin: o,
+                outlets,
+                search,
+                members,
+            }
+        })
+        .collect();
+    let rank_rows: Vec<_> = pair_rows(out)
+        .into_iter()
+        .filter(|r| r.relation == "partial")
+        .take(max_partials)
+        .collect();
+    let index: ahash::AHashMap<&str, usize> = out
+        .docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    let partials = rank_rows
+        .iter()
+        .map(|r| {
+            let (a, b) = (index[r.doc_a], index[r.doc_b]);
+            Partial {
+                a,
+                b,
+                jaccard: r.jaccard,
+                passages: cells(a, b),
+            }
+        })
+        .collect();
+    let s = &out.summary;
+    let summary = format!(
+        "{} articles read, {} scanned, {} skipped · {} stories covering {} articles · {} related pairs ({} rerun, {} excerpt, {} partial) · {} passages",
+        s.records.read,
+        s.records.scanned,
+        s.records.skipped,
+        s.stories,
+        s.documents_in_stories,
+        s.verified_pairs,
+        s.pairs_by_relation.get("rerun").unwrap_or(&0),
+        s.pairs_by_relation.get("excerpt").unwrap_or(&0),
+        s.pairs_by_relation.get("partial").unwrap_or(&0),
+        s.passages
+    );
+    let docs = out
+        .docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Doc {
+            id: &d.id,
+            outlet: d.outlet.as_deref(),
+            date: d.date.as_ref().map(|t| t.text.as_str()),
+            text: with_text[i].then_some(d.text.as_str()),
+        })
+        .collect();
+    Data {
+        summary,
+        docs,
+        stories,
+        partials,
+    }
+}

@@ -133,9 +133,42 @@ fn bench_stages(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_align(c: &mut Criterion) {
+    use wiretrace::align::{Prepared, align};
+    use wiretrace::config::AlignConfig;
+    let corpus = corpus(400);
+    // Pairs of articles that share text: each against the next one sharing shingles.
+    let mut pairs = Vec::new();
+    for i in 0..corpus.texts.len() {
+        for j in i + 1..corpus.texts.len() {
+            if wiretrace::verify::intersection_size(&corpus.sets[i], &corpus.sets[j]) >= 20 {
+                pairs.push((i, j));
+                break;
+            }
+        }
+    }
+    let bytes: u64 = pairs
+        .iter()
+        .map(|&(i, j)| (corpus.texts[i].len() + corpus.texts[j].len()) as u64)
+        .sum();
+    let cfg = AlignConfig::default();
+    let mut g = c.benchmark_group("align");
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("prepare+align related pairs", |b| {
+        b.iter(|| {
+            for &(i, j) in &pairs {
+                let pa = Prepared::new(&corpus.texts[i], 5);
+                let pb = Prepared::new(&corpus.texts[j], 5);
+                black_box(align(&pa, &pb, &cfg, &|_| false));
+            }
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(3));
-    targets = bench_stages
+    targets = bench_stages, bench_align
 }
 criterion_main!(benches);

@@ -187,9 +187,10 @@ pub struct ScanArgs {
     /// Longest run of differing words bridged inside one passage.
     #[arg(long, default_value_t = AlignConfig::default().max_gap)]
     pub max_gap: usize,
-    /// report.html embeds full texts (for side-by-side views) of this many largest stories.
-    #[arg(long, default_value_t = 500)]
-    pub html_stories: usize,
+    /// report.html embeds article texts (for side-by-side views) of the largest
+    /// stories, up to this many megabytes; other stories are listed without them.
+    #[arg(long, default_value_t = 32)]
+    pub html_text_mb: usize,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,

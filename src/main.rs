@@ -69,8 +69,13 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     wiretrace::report::write_reports(&args.out, &out)
         .with_context(|| format!("writing reports to {}", args.out.display()))?;
-    wiretrace::html::write_html(&args.out.join("report.html"), &out, args.html_stories, 2000)
-        .with_context(|| format!("writing {}", args.out.join("report.html").display()))?;
+    wiretrace::html::write_html(
+        &args.out.join("report.html"),
+        &out,
+        args.html_text_mb << 20,
+        2000,
+    )
+    .with_context(|| format!("writing {}", args.out.join("report.html").display()))?;
     let text = wiretrace::report::render_summary(&out, &args.out);
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(if out.summary.records.skipped > 0 {

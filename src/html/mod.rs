@@ -7,9 +7,9 @@
 //! In: a [`ScanOutput`]. Out: `report.html`. The data is embedded as JSON
 //! and rendered by a small script: stories are paginated (50 a page) and a
 //! story's body is built only when it is opened, so the page stays usable
-//! with 10,000 stories. Full texts are embedded for the `max_stories`
-//! largest stories only (the rest are listed, with a note), which bounds the
-//! file size on large corpora. Passage offsets are Unicode scalar values,
+//! with 10,000 stories. Full texts are embedded for the largest stories
+//! until a byte budget is spent (the rest are listed, with a note), which
+//! bounds the file size on large corpora. Passage offsets are Unicode scalar values,
 //! sliced in the page with `Array.from`.
 
 use serde::Serialize;
@@ -30,7 +30,11 @@ struct Doc<'a> {
     text: Option<&'a str>,
 }
 
-/// A passage as the page uses it: `[a0, a1, b0, b1, verbatim, similarity, a_text, b_text]`.
+/// A passage as a story's side-by-side view uses it (offsets into the
+/// embedded texts): `[a0, a1, b0, b1, verbatim, similarity]`.
+type Span = (u32, u32, u32, u32, bool, f64);
+
+/// A partial pair's passage, with its texts: `[.., a_text, b_text]`.
 type PassageCell<'a> = (u32, u32, u32, u32, bool, f64, &'a str, &'a str);
 
 #[derive(Serialize)]
@@ -39,7 +43,7 @@ struct Member<'a> {
     relation: &'a str,
     coverage: f64,
     /// Side A is the origin.
-    passages: Vec<PassageCell<'a>>,
+    passages: Vec<Span>,
 }
 
 #[derive(Serialize)]
@@ -68,15 +72,16 @@ struct Data<'a> {
     partials: Vec<Partial<'a>>,
 }
 
-/// Writes `report.html` for a scan; texts are embedded for the
-/// `max_stories` largest stories and `max_partials` partial pairs.
+/// Writes `report.html` for a scan; article texts are embedded for the
+/// largest stories up to `text_budget` bytes, and `max_partials` partial
+/// pairs are listed with their passages.
 pub fn write_html(
     path: &std::path::Path,
     out: &ScanOutput,
-    max_stories: usize,
+    text_budget: usize,
     max_partials: usize,
 ) -> Result<()> {
-    let data = build(out, max_stories, max_partials);
+    let data = build(out, text_budget, max_partials);
     let json = serde_json::to_string(&data)
         .expect("serialisable")
         .replace("</", "<\\/");
@@ -84,9 +89,19 @@ pub fn write_html(
     write_atomic(path, |w| w.write_all(page.as_bytes()))
 }
 
-fn build(out: &ScanOutput, max_stories: usize, max_partials: usize) -> Data<'_> {
+fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> {
     let mut with_text = vec![false; out.docs.len()];
-    for story in out.stories.iter().take(max_stories) {
+    let mut spent = 0usize;
+    for story in &out.stories {
+        let bytes: usize = story
+            .members
+            .iter()
+            .map(|d| out.docs[d.index()].text.len())
+            .sum();
+        if spent + bytes > text_budget {
+            break;
+        }
+        spent += bytes;
         for d in &story.members {
             with_text[d.index()] = true;
         }
@@ -187,6 +202,9 @@ fn build(out: &ScanOutput, max_stories: usize, max_partials: usize) -> Data<'_> 
                             Vec::new()
                         } else {
                             cells(o, i)
+                                .into_iter()
+                                .map(|c| (c.0, c.1, c.2, c.3, c.4, c.5))
+                                .collect()
                         },
                     }
                 })

@@ -44,14 +44,21 @@ for n in "${sizes[@]}"; do
     "$wt" synth --docs "$n" --seed 1 --out "$corpus" >&2
   fi
   mb=$(( $(stat -c %s "$corpus") / 1000000 ))
-  report="$work/report-$n"
-  python3 "$root/benches/measure.py" "$work/wt-$n.json" "$wt" scan "$corpus" --out "$report" --quiet >&2
-  "$wt" eval --truth "$truth" --report "$report" --json "$work/wt-eval-$n.json" >&2
-  python3 - "$work/wt-$n.json" "$work/wt-eval-$n.json" "$n" "$mb" >> "$table" <<'PY'
+  # wiretrace twice: the full scan (passages, report.html) and without passage
+  # alignment (candidates, verification, stories, CSVs: what the peers do and more).
+  for mode in full no-passages; do
+    report="$work/report-$n-$mode"
+    extra=()
+    [ "$mode" = full ] || extra=(--no-passages)
+    python3 "$root/benches/measure.py" "$work/wt-$n-$mode.json" "$wt" scan "$corpus" --out "$report" --quiet "${extra[@]}" >&2
+    "$wt" eval --truth "$truth" --report "$report" --json "$work/wt-eval-$n-$mode.json" >&2
+    python3 - "$work/wt-$n-$mode.json" "$work/wt-eval-$n-$mode.json" "$n" "$mb" "$mode" >> "$table" <<'PY'
 import json, sys
 m, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | wiretrace | {m['wall_s']:.1f} | {m['peak_rss_mb']:.0f} | {e['pairs']['recall']:.3f} | {e['pairs']['reported']:,} |")
+label = "wiretrace" if sys.argv[5] == "full" else "wiretrace --no-passages"
+print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | {label} | {m['wall_s']:.1f} | {m['peak_rss_mb']:.0f} | {e['pairs']['recall']:.3f} | {e['pairs']['reported']:,} |")
 PY
+  done
   for tool in $peers; do
     python3 "$root/benches/measure.py" "$work/$tool-$n.json" "$py" "$root/benches/peers.py" "$tool" "$corpus" "$truth" "$work/$tool-$n-result.json" >&2
     python3 - "$work/$tool-$n.json" "$work/$tool-$n-result.json" "$n" "$mb" >> "$table" <<'PY'

@@ -21,48 +21,58 @@
 //! Invariants: passages do not overlap in either text; offsets lie on
 //! token boundaries; `a_text == text_a[a_start..a_end]` by construction.
 
-use ahash::AHashMap;
-
 use crate::config::AlignConfig;
 use crate::shingle::{self, ShingleHash, Token};
 
 /// A text ready for alignment.
 #[derive(Clone, Debug)]
-pub struct Prepared {
+pub struct Prepared<'t> {
+    /// The text.
+    pub text: &'t str,
     /// Tokens with byte spans.
     pub tokens: Vec<Token>,
     /// Shingle hash at each token position (`tokens.len() - k + 1` entries).
     pub seq: Vec<ShingleHash>,
-    /// Character offset of each token's start.
-    pub char_start: Vec<u32>,
-    /// Character offset of each token's end.
-    pub char_end: Vec<u32>,
+    /// `(hash << 32) | position` for every position, sorted: the seed index,
+    /// built once per text (an origin is aligned against all its reruns).
+    keys: Vec<u64>,
 }
 
-impl Prepared {
-    /// Tokenises and shingles a text and maps token bytes to characters.
-    pub fn new(text: &str, k: usize) -> Prepared {
+impl<'t> Prepared<'t> {
+    /// Tokenises and shingles a text.
+    pub fn new(text: &'t str, k: usize) -> Prepared<'t> {
         let mut tokens = Vec::new();
         shingle::tokenize(text, &mut tokens);
         let seq = shingle::shingle_sequence(&tokens, k);
-        let mut char_start = Vec::with_capacity(tokens.len());
-        let mut char_end = Vec::with_capacity(tokens.len());
-        let (mut byte, mut chars) = (0usize, 0u32);
-        let mut advance = |to: usize| {
-            chars += text[byte..to].chars().count() as u32;
-            byte = to;
-            chars
-        };
-        for t in &tokens {
-            char_start.push(advance(t.start as usize));
-            char_end.push(advance(t.end as usize));
-        }
+        let mut keys: Vec<u64> = seq
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| (u64::from(h) << 32) | i as u64)
+            .collect();
+        keys.sort_unstable();
         Prepared {
+            text,
             tokens,
             seq,
-            char_start,
-            char_end,
+            keys,
         }
+    }
+}
+
+/// Converts byte offsets (on `char` boundaries) to character offsets in one
+/// pass over the text, whatever their order.
+fn to_chars(text: &str, offsets: &mut [&mut u32]) {
+    offsets.sort_unstable_by_key(|o| **o);
+    let bytes = text.as_bytes();
+    let (mut byte, mut chars) = (0usize, 0u32);
+    for o in offsets.iter_mut() {
+        let to = **o as usize;
+        chars += bytes[byte..to]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count() as u32;
+        byte = to;
+        **o = chars;
     }
 }
 
@@ -117,25 +127,34 @@ fn anchors(
     k: usize,
     skip: &dyn Fn(ShingleHash) -> bool,
 ) -> Vec<Anchor> {
-    let mut in_b: AHashMap<ShingleHash, (u32, u32)> = AHashMap::with_capacity(b.seq.len());
-    for (j, &h) in b.seq.iter().enumerate() {
-        let e = in_b.entry(h).or_insert((j as u32, 0));
-        e.1 += 1;
+    // Seeds: shingles that occur once in each text (repeats are ambiguous),
+    // found by sorting (hash, position) keys of both texts and merging.
+    let (ka, kb) = (&a.keys, &b.keys);
+    let run_end = |v: &[u64], i: usize| {
+        let h = v[i] >> 32;
+        let mut j = i + 1;
+        while j < v.len() && v[j] >> 32 == h {
+            j += 1;
+        }
+        j
+    };
+    let mut seeds: Vec<(u32, u32)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < ka.len() && j < kb.len() {
+        let (ha, hb) = (ka[i] >> 32, kb[j] >> 32);
+        if ha < hb {
+            i = run_end(ka, i);
+        } else if hb < ha {
+            j = run_end(kb, j);
+        } else {
+            let (ie, je) = (run_end(ka, i), run_end(kb, j));
+            if ie - i == 1 && je - j == 1 && !skip(ha as ShingleHash) {
+                seeds.push((ka[i] as u32, kb[j] as u32));
+            }
+            i = ie;
+            j = je;
+        }
     }
-    let mut in_a: AHashMap<ShingleHash, u32> = AHashMap::with_capacity(a.seq.len());
-    for &h in &a.seq {
-        *in_a.entry(h).or_default() += 1;
-    }
-    // Seeds: shingles that occur once in each text (repeats are ambiguous).
-    let mut seeds: Vec<(u32, u32)> = a
-        .seq
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &h)| match in_b.get(&h) {
-            Some(&(j, 1)) if in_a[&h] == 1 && !skip(h) => Some((i as u32, j)),
-            _ => None,
-        })
-        .collect();
     // Merge runs on the same diagonal.
     seeds.sort_unstable_by_key(|&(i, j)| (i64::from(i) - i64::from(j), i));
     let mut out = Vec::new();
@@ -395,21 +414,34 @@ pub fn align(
             continue;
         }
         let matched = matched.min(len_a.min(len_b));
+        let a_bytes = (a.tokens[a0 as usize].start, a.tokens[a1 as usize - 1].end);
+        let b_bytes = (b.tokens[b0 as usize].start, b.tokens[b1 as usize - 1].end);
         out.push(Passage {
             a_first: a0,
             a_last: a1,
             b_first: b0,
             b_last: b1,
-            a_chars: (a.char_start[a0 as usize], a.char_end[a1 as usize - 1]),
-            b_chars: (b.char_start[b0 as usize], b.char_end[b1 as usize - 1]),
-            a_bytes: (a.tokens[a0 as usize].start, a.tokens[a1 as usize - 1].end),
-            b_bytes: (b.tokens[b0 as usize].start, b.tokens[b1 as usize - 1].end),
+            // Byte offsets for now; converted to characters below.
+            a_chars: a_bytes,
+            b_chars: b_bytes,
+            a_bytes,
+            b_bytes,
             matched,
             similarity: f64::from(matched) / f64::from(len_a.max(len_b)),
             verbatim: !gapped && len_a == len_b && matched == len_a,
         });
     }
     out.sort_by_key(|p| (p.a_first, p.b_first));
+    let mut ends: Vec<&mut u32> = out
+        .iter_mut()
+        .flat_map(|p| [&mut p.a_chars.0, &mut p.a_chars.1])
+        .collect();
+    to_chars(a.text, &mut ends);
+    let mut ends: Vec<&mut u32> = out
+        .iter_mut()
+        .flat_map(|p| [&mut p.b_chars.0, &mut p.b_chars.1])
+        .collect();
+    to_chars(b.text, &mut ends);
     out
 }
 

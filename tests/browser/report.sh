@@ -9,6 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/target/browser}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)   # file:// URLs need an absolute path
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "installing chromium and chromium-driver (Debian packages)"
@@ -28,9 +29,10 @@ flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
 url="file://$out/report/report.html#open-first"
 
 chromium "${flags[@]}" --dump-dom "$url" 2>/dev/null > "$out/dom.html"
-stories=$(grep -o '<details class="story"' "$out/dom.html" | wc -l)
-marks=$(grep -o '<mark class="verbatim">' "$out/dom.html" | wc -l)
-sides=$(grep -o '<div class="side">' "$out/dom.html" | wc -l)
+count() { { grep -o "$1" "$out/dom.html" || true; } | wc -l; }
+stories=$(count '<details class="story"')
+marks=$(count '<mark class="verbatim">')
+sides=$(count '<div class="side">')
 echo "rendered: $stories stories, $sides side-by-side view(s), $marks highlighted passages"
 fail=0
 [ "$stories" -ge 3 ] || { echo "FAIL: expected 3 stories in the rendered page"; fail=1; }

@@ -445,6 +445,13 @@ pub fn align(
     out
 }
 
+impl Passage {
+    /// `verbatim` or `edited`, as reports name it.
+    pub fn kind(&self) -> &'static str {
+        if self.verbatim { "verbatim" } else { "edited" }
+    }
+}
+
 fn overlaps(s0: u32, e0: u32, s1: u32, e1: u32) -> bool {
     s0 < e1 && s1 < e0
 }

@@ -37,6 +37,19 @@ pub struct Document {
     pub url: Option<String>,
 }
 
+impl Document {
+    /// The headline, or the first `words` words of the text when there is none.
+    pub fn display_title(&self, words: usize) -> String {
+        self.title.clone().unwrap_or_else(|| {
+            self.text
+                .split_whitespace()
+                .take(words)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+}
+
 /// A point in time parsed from ISO 8601, kept with its original spelling.
 ///
 /// Ordering is by the instant (seconds since 1970-01-01T00:00:00Z); a date

@@ -168,18 +168,7 @@ fn run_compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     };
     if args.csv {
         let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record([
-            "doc_a",
-            "doc_b",
-            "a_start",
-            "a_end",
-            "b_start",
-            "b_end",
-            "kind",
-            "similarity",
-            "a_text",
-            "b_text",
-        ])?;
+        w.write_record(wiretrace::report::PASSAGES_HEADER)?;
         for p in &c.passages {
             w.write_record([
                 a.id.clone(),
@@ -188,7 +177,7 @@ fn run_compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
                 p.a_chars.1.to_string(),
                 p.b_chars.0.to_string(),
                 p.b_chars.1.to_string(),
-                if p.verbatim { "verbatim" } else { "edited" }.to_string(),
+                p.kind().to_string(),
                 wiretrace::report::fmt_share(p.similarity),
                 slice(&a, p.a_bytes),
                 slice(&b, p.b_bytes),

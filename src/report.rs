@@ -75,6 +75,20 @@ where
     })
 }
 
+/// Columns of `passages.csv` (and of `wiretrace compare --csv`).
+pub const PASSAGES_HEADER: [&str; 10] = [
+    "doc_a",
+    "doc_b",
+    "a_start",
+    "a_end",
+    "b_start",
+    "b_end",
+    "kind",
+    "similarity",
+    "a_text",
+    "b_text",
+];
+
 /// Formats a share in [0, 1] with four decimals, rounding half away from
 /// zero (integer arithmetic: float formatting dominated report writing).
 ///
@@ -318,7 +332,7 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
                     Cow::Owned(ca.1.to_string()),
                     Cow::Owned(cb.0.to_string()),
                     Cow::Owned(cb.1.to_string()),
-                    Cow::Borrowed(if p.verbatim { "verbatim" } else { "edited" }),
+                    Cow::Borrowed(p.kind()),
                     Cow::Owned(fmt_share(p.similarity)),
                     Cow::Borrowed(text_of(da, ba)),
                     Cow::Borrowed(text_of(db, bb)),
@@ -329,18 +343,7 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
     passage_rows.par_sort_unstable_by_key(|r| (r.0, r.1, r.2));
     write_csv(
         &dir.join("passages.csv"),
-        &[
-            "doc_a",
-            "doc_b",
-            "a_start",
-            "a_end",
-            "b_start",
-            "b_end",
-            "kind",
-            "similarity",
-            "a_text",
-            "b_text",
-        ],
+        &PASSAGES_HEADER,
         passage_rows.into_iter().map(|r| r.3),
     )?;
     write_csv(
@@ -411,14 +414,7 @@ pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
     );
     for story in out.stories.iter().take(5) {
         let origin = &out.docs[story.origin.index()];
-        let title = origin.title.clone().unwrap_or_else(|| {
-            origin
-                .text
-                .split_whitespace()
-                .take(10)
-                .collect::<Vec<_>>()
-                .join(" ")
-        });
+        let title = origin.display_title(10);
         let _ = writeln!(
             t,
             "  {}  {:>4} docs  origin {}  {}",

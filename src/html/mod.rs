@@ -155,14 +155,7 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
         .map(|s| {
             let o = s.origin.index();
             let origin = &out.docs[o];
-            let title = origin.title.clone().unwrap_or_else(|| {
-                origin
-                    .text
-                    .split_whitespace()
-                    .take(12)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            });
+            let title = origin.display_title(12);
             let mut outlets: Vec<&str> = s
                 .members
                 .iter()

@@ -412,3 +412,27 @@ fn compare_prints_scores_and_passages_from_files_or_ids() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("no article with id 'nope'"));
 }
+
+#[cfg(unix)]
+#[test]
+fn directory_symlink_loops_end() {
+    let w = Workdir::new();
+    let dir = w.path("articles");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::copy(fixture("seeds/000_0b100eb329b44137.txt"), dir.join("a.txt")).unwrap();
+    std::fs::copy(
+        fixture("seeds/001_7d6c65d472a597a6.txt"),
+        dir.join("sub/b.txt"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("sub/loop")).unwrap();
+    let out = w.path("out");
+    let o = w.run(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(w.json("out/summary.json")["records"]["scanned"], 2);
+}

@@ -144,7 +144,8 @@ pub fn discover(inputs: &[PathBuf], cfg: &IngestConfig) -> Result<Vec<Source>> {
         let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
         if meta.is_dir() {
             let mut files = Vec::new();
-            walk(input, &mut files)?;
+            let mut visited = AHashSet::new();
+            walk(input, &mut files, &mut visited)?;
             files.sort_by(|a, b| a.0.cmp(&b.0));
             for (f, format) in files {
                 let text_id = (format == Format::Text).then(|| {
@@ -181,14 +182,25 @@ pub fn discover(inputs: &[PathBuf], cfg: &IngestConfig) -> Result<Vec<Source>> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<(PathBuf, Format)>) -> Result<()> {
+/// Collects files with a recognised format below `dir`. Symbolic links to
+/// directories are followed once: a directory already visited (by its
+/// canonical path) is not entered again, so link loops end.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<(PathBuf, Format)>,
+    visited: &mut AHashSet<PathBuf>,
+) -> Result<()> {
+    let canonical = std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
+    if !visited.insert(canonical) {
+        return Ok(());
+    }
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
         let ty = entry.file_type().map_err(|e| Error::io(&path, e))?;
         if ty.is_dir() || (ty.is_symlink() && path.is_dir()) {
-            walk(&path, out)?;
+            walk(&path, out, visited)?;
         } else if let Some(format) = format_of(&path) {
             out.push((path, format));
         }

@@ -158,13 +158,16 @@ pub struct Timings {
     pub peak_rss_mib: f64,
 }
 
-/// Wall time of one stage.
+/// Wall time and peak memory of one stage.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct StageTime {
     /// Stage name.
     pub stage: String,
     /// Milliseconds.
     pub ms: f64,
+    /// Peak resident set size during the stage in MiB (Linux; the process's
+    /// high-water mark is reset after each stage), 0 where unknown.
+    pub peak_rss_mib: f64,
 }
 
 /// The passages of one aligned pair; `a < b`, offsets as in [`align::Passage`]
@@ -202,6 +205,12 @@ pub struct ScanOutput {
     pub summary: Summary,
 }
 
+/// Resets the process's peak-RSS high-water mark (Linux `clear_refs` 5), so
+/// the next reading is the peak since now. Does nothing elsewhere.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// Peak resident set size of this process in MiB, from `/proc/self/status`.
 pub fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -219,30 +228,37 @@ struct Clock {
     start: Instant,
     last: Instant,
     stages: Vec<StageTime>,
+    peak: f64,
 }
 
 impl Clock {
     fn new() -> Self {
         let now = Instant::now();
+        reset_peak_rss();
         Clock {
             start: now,
             last: now,
             stages: Vec::new(),
+            peak: 0.0,
         }
     }
     fn lap(&mut self, stage: Stage) {
         let now = Instant::now();
+        let peak = peak_rss_mib();
+        self.peak = self.peak.max(peak);
         self.stages.push(StageTime {
             stage: stage.as_str().to_string(),
             ms: (now - self.last).as_secs_f64() * 1000.0,
+            peak_rss_mib: peak,
         });
+        reset_peak_rss();
         self.last = now;
     }
     fn finish(self) -> Timings {
         Timings {
             stages: self.stages,
             total_ms: self.start.elapsed().as_secs_f64() * 1000.0,
-            peak_rss_mib: peak_rss_mib(),
+            peak_rss_mib: self.peak.max(peak_rss_mib()),
         }
     }
 }

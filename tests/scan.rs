@@ -16,6 +16,31 @@ fn seeds_scan_cleanly_and_report_nothing_false() {
     assert_eq!(s["records"]["read"], 5);
     assert_eq!(s["records"]["scanned"], 5);
     assert!(stdout(&o).contains("read 5 records: 5 scanned, 0 skipped"));
+    // Time and peak memory per stage, in pipeline order.
+    let stages: Vec<&str> = s["timings"]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            "read",
+            "boilerplate",
+            "sketch",
+            "lsh",
+            "passages",
+            "verify",
+            "stories",
+            "align"
+        ]
+    );
+    if cfg!(target_os = "linux") {
+        for x in s["timings"]["stages"].as_array().unwrap() {
+            assert!(x["peak_rss_mib"].as_f64().unwrap() > 0.0, "{x}");
+        }
+    }
 }
 
 #[test]

@@ -17,7 +17,6 @@
 use rayon::prelude::*;
 
 use crate::config::FingerprintConfig;
-use crate::document::DocId;
 use crate::lsh::CandidatePair;
 use crate::shingle::{ShingleHash, ShingleSet};
 
@@ -167,17 +166,17 @@ pub fn union(a: Vec<CandidatePair>, b: Vec<CandidatePair>) -> Vec<CandidatePair>
     out
 }
 
-/// `DocId` pair helper for tests and callers.
-pub fn pair(a: u32, b: u32) -> CandidatePair {
-    CandidatePair {
-        a: DocId(a.min(b)),
-        b: DocId(a.max(b)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::DocId;
+
+    fn pair(a: u32, b: u32) -> CandidatePair {
+        CandidatePair {
+            a: DocId(a.min(b)),
+            b: DocId(a.max(b)),
+        }
+    }
 
     #[test]
     fn shared_passage_is_found_and_caps_apply() {

@@ -44,16 +44,6 @@ impl Sketcher {
         }
     }
 
-    /// Slots per signature.
-    pub fn len(&self) -> usize {
-        self.k
-    }
-
-    /// Always false: a sketcher has at least one slot.
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
     /// The signature of a set of shingle hashes (duplicates are harmless).
     pub fn sketch(&self, shingles: &[ShingleHash]) -> Signature {
         let mut sig = vec![0u32; self.k];

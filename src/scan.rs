@@ -561,10 +561,3 @@ fn outlet_indices(docs: &[Document]) -> Vec<boilerplate::OutletIndex> {
         })
         .collect()
 }
-
-impl ScanOutput {
-    /// Shingles two documents share.
-    pub fn shared(&self, a: DocId, b: DocId) -> usize {
-        verify::intersection_size(&self.sets[a.index()], &self.sets[b.index()])
-    }
-}

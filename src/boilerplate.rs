@@ -5,12 +5,14 @@
 //! table: shingles that are boilerplate everywhere, and per outlet.
 //!
 //! Two rules:
-//! - **global**: a shingle in more than `max_df` documents is boilerplate in
-//!   every document (templates shared across sites: "Leave a Reply",
-//!   "Source link"). Document frequency is counted exactly up to
-//!   `global_sample` documents and estimated above that from an evenly
-//!   spaced sample of that many (boilerplate is frequent by definition, so a
-//!   sample sees it);
+//! - **global**: a shingle in more than `max_df` documents is boilerplate
+//!   (templates shared across sites: "Leave a Reply", "Source link"), and is
+//!   stripped from a document when such shingles are a minority of its
+//!   shingles. A document made mostly of them is a widely rerun story (or
+//!   one article repeated many times), not furniture, and keeps them.
+//!   Document frequency is counted exactly up to `global_sample` documents
+//!   and estimated above that from an evenly spaced sample of that many
+//!   (boilerplate is frequent by definition, so a sample sees it);
 //! - **outlet**: a shingle in at least `outlet_df` of up to `outlet_sample`
 //!   evenly spaced documents of one outlet is that outlet's furniture
 //!   (footer, byline box, share buttons) and is dropped from that outlet's
@@ -65,7 +67,8 @@ impl Boilerplate {
                 .is_some_and(|l| l.binary_search(&h).is_ok())
     }
 
-    /// Removes boilerplate from one document's set.
+    /// Removes boilerplate from one document's set: its outlet's furniture
+    /// always, global boilerplate when it is a minority of the set.
     pub fn strip(&self, set: &mut ShingleSet, outlet: OutletIndex) {
         let own: &[ShingleHash] = outlet
             .and_then(|o| self.per_outlet.get(o as usize))
@@ -74,10 +77,19 @@ impl Boilerplate {
             return;
         }
         let filter = &self.filter;
-        set.retain(|h| {
+        let maybe = |h: &ShingleHash| {
             let bit = h % FILTER_BITS;
-            filter[(bit / 64) as usize] & (1 << (bit % 64)) == 0
-                || (self.global.binary_search(h).is_err() && own.binary_search(h).is_err())
+            filter[(bit / 64) as usize] & (1 << (bit % 64)) != 0
+        };
+        let global_hits = set
+            .iter()
+            .filter(|h| maybe(h) && self.global.binary_search(h).is_ok())
+            .count();
+        let strip_global = global_hits * 2 < set.len();
+        set.retain(|h| {
+            !maybe(h)
+                || ((!strip_global || self.global.binary_search(h).is_err())
+                    && own.binary_search(h).is_err())
         });
     }
 }
@@ -203,6 +215,14 @@ mod tests {
         let mut s1 = vec![1, 2, 3, 4];
         b.strip(&mut s1, Some(1));
         assert_eq!(s1, [1, 2, 4], "outlet 0's furniture is content elsewhere");
+        // A document made mostly of globally frequent shingles (a widely rerun
+        // story) keeps them; its outlet's furniture still goes.
+        let mut s2 = vec![1, 3];
+        b.strip(&mut s2, Some(1));
+        assert_eq!(s2, [1, 3]);
+        let mut s3 = vec![1, 3, 5];
+        b.strip(&mut s3, Some(0));
+        assert_eq!(s3, [5], "1 and 3 are outlet 0's furniture");
     }
 
     #[test]

@@ -151,7 +151,8 @@ pub struct ScanArgs {
     /// truncated and padded reruns at the cost of more candidates to verify.
     #[arg(long, default_value_t = LshConfig::default().threshold)]
     pub threshold: f64,
-    /// LSH buckets with more documents than this are not expanded (templated text).
+    /// LSH buckets with more articles than this are not expanded into all pairs
+    /// (templated text); each article is paired with its neighbour instead.
     #[arg(long, default_value_t = LshConfig::default().bucket_cap)]
     pub bucket_cap: usize,
     /// Passage index: keep one shingle in N as a fingerprint (0: no passage index).

@@ -154,7 +154,8 @@ pub struct LshConfig {
     pub fp_weight: f64,
     /// Weight of false negatives in the band optimisation. Default 0.5.
     pub fn_weight: f64,
-    /// Buckets with more documents than this are not expanded into pairs
+    /// Buckets with more documents than this are not expanded into all
+    /// their pairs; each document is paired with its neighbour instead
     /// (`--bucket-cap`). Default 200.
     pub bucket_cap: usize,
 }

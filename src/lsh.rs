@@ -9,7 +9,11 @@
 //! Each signature is cut into `b` bands of `r` rows; a band's key is the
 //! xxh3 of its rows seeded with the band index. All (key, doc) tuples are
 //! sorted in parallel, runs of equal keys are buckets, and each bucket of
-//! up to `bucket_cap` documents emits all its pairs. Chunks of the sorted
+//! up to `bucket_cap` documents emits all its pairs. A larger bucket
+//! (templated text, or one article repeated many times) is not expanded
+//! quadratically: each of its documents is paired with the next one only,
+//! so verification still sees every member and true duplicates still chain
+//! into one story, at linear cost. Chunks of the sorted
 //! tuples are swept by separate threads; pairs are then sorted and
 //! deduplicated. The result does not depend on the number of threads.
 
@@ -179,6 +183,11 @@ pub fn pairs_from_sorted(tuples: &[(u64, u32)], cap: usize) -> (Vec<CandidatePai
                 let run = &chunk[i..j];
                 if run.len() > cap {
                     capped.push(run.len());
+                    for w in run.windows(2) {
+                        if w[0].1 != w[1].1 {
+                            pairs.push((u64::from(w[0].1) << 32) | u64::from(w[1].1));
+                        }
+                    }
                 } else if run.len() >= 2 {
                     expanded += 1;
                     for x in 0..run.len() {
@@ -222,7 +231,11 @@ mod tests {
         t.sort_unstable();
         let (pairs, stats) = pairs_from_sorted(&t, 4);
         let got: Vec<(u32, u32)> = pairs.iter().map(|p| (p.a.0, p.b.0)).collect();
-        assert_eq!(got, [(0, 1), (0, 2), (1, 2)]);
+        // Key 2's capped bucket is chained: 3-4, 4-5, 5-6, 6-7, not all 10 pairs.
+        assert_eq!(
+            got,
+            [(0, 1), (0, 2), (1, 2), (3, 4), (4, 5), (5, 6), (6, 7)]
+        );
         assert_eq!(stats.capped_sizes, [5]);
         assert_eq!(stats.expanded, 1);
     }

@@ -461,3 +461,37 @@ fn directory_symlink_loops_end() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(w.json("out/summary.json")["records"]["scanned"], 2);
 }
+
+#[test]
+fn an_article_repeated_past_the_bucket_cap_still_forms_one_story() {
+    let w = Workdir::new();
+    let text = std::fs::read_to_string(fixture("seeds/001_7d6c65d472a597a6.txt")).unwrap();
+    let mut jsonl = String::new();
+    for i in 0..300 {
+        jsonl.push_str(&serde_json::json!({"id": format!("copy{i:03}"), "text": text}).to_string());
+        jsonl.push('\n');
+    }
+    std::fs::write(w.path("copies.jsonl"), jsonl).unwrap();
+    let out = w.path("out");
+    let o = w.run(&[
+        "scan",
+        w.path("copies.jsonl").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-passages",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let s = w.json("out/summary.json");
+    assert!(
+        s["capped_buckets"].as_u64().unwrap() > 0,
+        "300 copies overflow the 200 cap"
+    );
+    assert_eq!(s["stories"], 1);
+    assert_eq!(s["documents_in_stories"], 300);
+    // Linear, not quadratic: far fewer than the 44,850 pairs of 300 copies.
+    assert!(
+        s["candidates"].as_u64().unwrap() < 1000,
+        "{}",
+        s["candidates"]
+    );
+}

@@ -42,9 +42,12 @@ def pairs_from_neighbours(neighbours):
 
 
 def run_datasketch(texts):
-    from datasketch import MinHash, MinHashLSH
-    sets = [[s.encode("utf-8") for s in shingles(t)] for t in texts]
-    mhs = MinHash.bulk(sets, num_perm=128)
+    from datasketch import LeanMinHash, MinHash, MinHashLSH
+    # Hash in batches so only compact signatures, never all shingle lists, are held.
+    mhs = []
+    for start in range(0, len(texts), 10_000):
+        batch = [[s.encode("utf-8") for s in shingles(t)] for t in texts[start:start + 10_000]]
+        mhs.extend(LeanMinHash(m) for m in MinHash.bulk(batch, num_perm=128))
     lsh = MinHashLSH(threshold=0.5, num_perm=128)
     with lsh.insertion_session() as session:
         for i, m in enumerate(mhs):

@@ -60,11 +60,18 @@ print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | {label} | {m['wall_s']:.1f} 
 PY
   done
   for tool in $peers; do
-    python3 "$root/benches/measure.py" "$work/$tool-$n.json" "$py" "$root/benches/peers.py" "$tool" "$corpus" "$truth" "$work/$tool-$n-result.json" >&2
-    python3 - "$work/$tool-$n.json" "$work/$tool-$n-result.json" "$n" "$mb" >> "$table" <<'PY'
-import json, sys
-m, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | {r['tool']} | {m['wall_s']:.1f} | {m['peak_rss_mb']:.0f} | {r['recall']:.3f} | {r['pairs']:,} |")
+    rm -f "$work/$tool-$n-result.json"
+    # A peer that fails (e.g. killed for memory) gets a row saying so; the run goes on.
+    python3 "$root/benches/measure.py" "$work/$tool-$n.json" "$py" "$root/benches/peers.py" "$tool" "$corpus" "$truth" "$work/$tool-$n-result.json" >&2 || true
+    python3 - "$work/$tool-$n.json" "$work/$tool-$n-result.json" "$n" "$mb" "$tool" >> "$table" <<'PY'
+import json, os, sys
+m = json.load(open(sys.argv[1]))
+if not os.path.exists(sys.argv[2]):
+    why = "killed (out of memory?)" if m["exit"] == -9 else f"exit {m['exit']}"
+    print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | {sys.argv[5]} | failed after {m['wall_s']:.0f} s: {why} | {m['peak_rss_mb']:.0f} | | |")
+else:
+    r = json.load(open(sys.argv[2]))
+    print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | {r['tool']} | {m['wall_s']:.1f} | {m['peak_rss_mb']:.0f} | {r['recall']:.3f} | {r['pairs']:,} |")
 PY
   done
 done

@@ -341,11 +341,18 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
         }
     }
     passage_rows.par_sort_unstable_by_key(|r| (r.0, r.1, r.2));
-    write_csv(
-        &dir.join("passages.csv"),
-        &PASSAGES_HEADER,
-        passage_rows.into_iter().map(|r| r.3),
-    )?;
+    let passages_path = dir.join("passages.csv");
+    if out.summary.alignment {
+        write_csv(
+            &passages_path,
+            &PASSAGES_HEADER,
+            passage_rows.into_iter().map(|r| r.3),
+        )?;
+    } else if passages_path.exists() {
+        // The reports in a directory describe one run: an earlier run's
+        // passages must not be read as this run's.
+        std::fs::remove_file(&passages_path).map_err(|e| Error::io(&passages_path, e))?;
+    }
     write_csv(
         &dir.join("outlets.csv"),
         &[

@@ -135,6 +135,8 @@ pub struct Summary {
     pub documents_in_stories: u64,
     /// Size of the largest story.
     pub largest_story: u64,
+    /// Whether passages were aligned (`--no-passages` turns it off).
+    pub alignment: bool,
     /// Pairs aligned (each rerun against its story's origin, and every
     /// partial pair).
     pub aligned_pairs: u64,
@@ -445,6 +447,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         stories: stories.len() as u64,
         documents_in_stories: stories.iter().map(|s| s.members.len() as u64).sum(),
         largest_story: stories.first().map_or(0, |s| s.members.len() as u64),
+        alignment: cfg.align.enabled,
         aligned_pairs: passages.len() as u64,
         passages: passages.iter().map(|p| p.passages.len() as u64).sum(),
         verbatim_passages: passages

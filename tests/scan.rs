@@ -495,3 +495,26 @@ fn an_article_repeated_past_the_bucket_cap_still_forms_one_story() {
         s["candidates"]
     );
 }
+
+#[test]
+fn no_passages_leaves_no_passages_csv() {
+    let w = Workdir::new();
+    let out = w.path("out");
+    let corpus = fixture("relations/corpus.jsonl");
+    let o = w.run(&["scan", &corpus, "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0);
+    assert!(out.join("passages.csv").exists());
+    let o = w.run(&[
+        "scan",
+        &corpus,
+        "--out",
+        out.to_str().unwrap(),
+        "--no-passages",
+    ]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        !out.join("passages.csv").exists(),
+        "a stale passages.csv would be scored as this run's"
+    );
+    assert_eq!(w.json("out/summary.json")["alignment"], false);
+}

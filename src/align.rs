@@ -446,6 +446,21 @@ pub fn align(
 }
 
 impl Passage {
+    /// The same passage seen from the other text: sides A and B exchanged.
+    pub fn swapped(&self) -> Passage {
+        Passage {
+            a_first: self.b_first,
+            a_last: self.b_last,
+            b_first: self.a_first,
+            b_last: self.a_last,
+            a_chars: self.b_chars,
+            b_chars: self.a_chars,
+            a_bytes: self.b_bytes,
+            b_bytes: self.a_bytes,
+            ..self.clone()
+        }
+    }
+
     /// `verbatim` or `edited`, as reports name it.
     pub fn kind(&self) -> &'static str {
         if self.verbatim { "verbatim" } else { "edited" }

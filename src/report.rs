@@ -137,9 +137,8 @@ pub fn id_ranks(out: &ScanOutput) -> Vec<u32> {
     rank
 }
 
-/// The rows of `pairs.csv`, sorted by `(doc_a, doc_b)`.
-pub fn pair_rows(out: &ScanOutput) -> Vec<PairRow<'_>> {
-    let rank = id_ranks(out);
+/// The rows of `pairs.csv`, sorted by `(doc_a, doc_b)`; `rank` is [`id_ranks`].
+pub fn pair_rows<'a>(out: &'a ScanOutput, rank: &[u32]) -> Vec<PairRow<'a>> {
     let mut keyed: Vec<(u32, u32, PairRow<'_>)> = out
         .matches
         .par_iter()
@@ -260,12 +259,13 @@ pub fn outlet_rows(out: &ScanOutput) -> Vec<OutletRow> {
 /// `summary.json` into `dir`.
 pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let rank = id_ranks(out);
     write_csv(
         &dir.join("pairs.csv"),
         &[
             "doc_a", "doc_b", "relation", "jaccard", "a_in_b", "b_in_a", "story",
         ],
-        pair_rows(out).into_iter().map(|r| {
+        pair_rows(out, &rank).into_iter().map(|r| {
             [
                 Cow::Borrowed(r.doc_a),
                 Cow::Borrowed(r.doc_b),
@@ -307,20 +307,16 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
         &["story", "doc", "outlet", "date", "role", "coverage"],
         story_rows,
     )?;
-    let rank = id_ranks(out);
     let text_of = |d: crate::document::DocId, bytes: (u32, u32)| {
         &out.docs[d.index()].text[bytes.0 as usize..bytes.1 as usize]
     };
     let mut passage_rows: Vec<(u32, u32, u32, [Cow<'_, str>; 10])> = Vec::new();
     for pp in &out.passages {
         let flip = rank[pp.b.index()] < rank[pp.a.index()];
+        let (da, db) = if flip { (pp.b, pp.a) } else { (pp.a, pp.b) };
         for p in &pp.passages {
-            let (da, db) = if flip { (pp.b, pp.a) } else { (pp.a, pp.b) };
-            let (ca, cb, ba, bb) = if flip {
-                (p.b_chars, p.a_chars, p.b_bytes, p.a_bytes)
-            } else {
-                (p.a_chars, p.b_chars, p.a_bytes, p.b_bytes)
-            };
+            let p = if flip { p.swapped() } else { p.clone() };
+            let (ca, cb, ba, bb) = (p.a_chars, p.b_chars, p.a_bytes, p.b_bytes);
             passage_rows.push((
                 rank[da.index()],
                 rank[db.index()],

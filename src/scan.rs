@@ -521,9 +521,7 @@ fn align_all(
                     let passages = if *anchor < p {
                         align::align(&prepared, &other, cfg, &skip)
                     } else {
-                        let mut v = align::align(&other, &prepared, cfg, &skip);
-                        v.sort_by_key(|x| (x.a_first, x.b_first));
-                        v
+                        align::align(&other, &prepared, cfg, &skip)
                     };
                     PairPassages {
                         a: (*anchor).min(p),

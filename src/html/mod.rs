@@ -15,8 +15,9 @@
 use serde::Serialize;
 
 use crate::Result;
-use crate::report::{pair_rows, write_atomic};
+use crate::report::{id_ranks, write_atomic};
 use crate::scan::ScanOutput;
+use crate::verify::Relation;
 use crate::verify::intersection_size;
 
 const TEMPLATE: &str = include_str!("template.html");
@@ -123,29 +124,17 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
         pp.passages
             .iter()
             .map(|p| {
-                if x < y {
-                    (
-                        p.a_chars.0,
-                        p.a_chars.1,
-                        p.b_chars.0,
-                        p.b_chars.1,
-                        p.verbatim,
-                        p.similarity,
-                        text(x, p.a_bytes),
-                        text(y, p.b_bytes),
-                    )
-                } else {
-                    (
-                        p.b_chars.0,
-                        p.b_chars.1,
-                        p.a_chars.0,
-                        p.a_chars.1,
-                        p.verbatim,
-                        p.similarity,
-                        text(x, p.b_bytes),
-                        text(y, p.a_bytes),
-                    )
-                }
+                let p = if x < y { p.clone() } else { p.swapped() };
+                (
+                    p.a_chars.0,
+                    p.a_chars.1,
+                    p.b_chars.0,
+                    p.b_chars.1,
+                    p.verbatim,
+                    p.similarity,
+                    text(x, p.a_bytes),
+                    text(y, p.b_bytes),
+                )
             })
             .collect()
     };
@@ -214,27 +203,27 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
             }
         })
         .collect();
-    let rank_rows: Vec<_> = pair_rows(out)
-        .into_iter()
-        .filter(|r| r.relation == "partial")
-        .take(max_partials)
-        .collect();
-    let index: ahash::AHashMap<&str, usize> = out
-        .docs
+    // Partial pairs in pairs.csv order (by id), without sorting all pairs again.
+    let rank = id_ranks(out);
+    let mut partial: Vec<(u32, u32, usize, usize, f64)> = out
+        .matches
         .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id.as_str(), i))
+        .filter(|m| m.relation == Relation::Partial)
+        .map(|m| {
+            let (a, b) = (m.a.index(), m.b.index());
+            let (x, y) = if rank[a] <= rank[b] { (a, b) } else { (b, a) };
+            (rank[x], rank[y], x, y, m.jaccard)
+        })
         .collect();
-    let partials = rank_rows
+    partial.sort_unstable_by_key(|p| (p.0, p.1));
+    partial.truncate(max_partials);
+    let partials = partial
         .iter()
-        .map(|r| {
-            let (a, b) = (index[r.doc_a], index[r.doc_b]);
-            Partial {
-                a,
-                b,
-                jaccard: r.jaccard,
-                passages: cells(a, b),
-            }
+        .map(|&(_, _, a, b, jaccard)| Partial {
+            a,
+            b,
+            jaccard,
+            passages: cells(a, b),
         })
         .collect();
     let s = &out.summary;

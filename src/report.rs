@@ -201,48 +201,34 @@ pub fn outlet_rows(out: &ScanOutput) -> Vec<OutletRow> {
             )
         })
         .collect();
-    let mut table: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
-    for story in &out.stories {
-        let origin = &out.docs[story.origin.index()];
-        for &d in story.members.iter().filter(|&&d| d != story.origin) {
-            let outlet = out.docs[d.index()].outlet.clone().unwrap_or_default();
-            let key = (origin.outlet.clone().unwrap_or_default(), outlet);
-            let pair = (story.origin.0.min(d.0), story.origin.0.max(d.0));
-            let e = table.entry(key).or_default();
-            e.0 += 1;
-            e.1 += words.get(&pair).copied().unwrap_or(0);
-        }
-    }
-    // Distinct stories per outlet pair.
-    let mut stories: BTreeMap<(String, String), u64> = BTreeMap::new();
+    // (origin outlet, rerun outlet) -> (articles, stories, words reused).
+    let mut table: BTreeMap<(&str, &str), (u64, u64, u64)> = BTreeMap::new();
     for story in &out.stories {
         let origin_outlet = out.docs[story.origin.index()]
             .outlet
-            .clone()
-            .unwrap_or_default();
-        let mut outlets: Vec<String> = story
-            .members
-            .iter()
-            .filter(|&&d| d != story.origin)
-            .map(|d| out.docs[d.index()].outlet.clone().unwrap_or_default())
-            .collect();
-        outlets.sort();
-        outlets.dedup();
-        for o in outlets {
-            *stories.entry((origin_outlet.clone(), o)).or_default() += 1;
+            .as_deref()
+            .unwrap_or("");
+        let mut seen: Vec<&str> = Vec::new();
+        for &d in story.members.iter().filter(|&&d| d != story.origin) {
+            let outlet = out.docs[d.index()].outlet.as_deref().unwrap_or("");
+            let pair = (story.origin.0.min(d.0), story.origin.0.max(d.0));
+            let e = table.entry((origin_outlet, outlet)).or_default();
+            e.0 += 1;
+            if !seen.contains(&outlet) {
+                seen.push(outlet);
+                e.1 += 1;
+            }
+            e.2 += words.get(&pair).copied().unwrap_or(0);
         }
     }
     let mut rows: Vec<OutletRow> = table
         .into_iter()
         .map(
-            |((origin_outlet, rerun_outlet), (articles, words_reused))| OutletRow {
-                stories: stories
-                    .get(&(origin_outlet.clone(), rerun_outlet.clone()))
-                    .copied()
-                    .unwrap_or(0),
-                origin_outlet,
-                rerun_outlet,
+            |((origin, rerun), (articles, stories, words_reused))| OutletRow {
+                origin_outlet: origin.to_string(),
+                rerun_outlet: rerun.to_string(),
                 articles,
+                stories,
                 words_reused,
             },
         )

@@ -242,17 +242,18 @@ pub fn evaluate(truth: &TruthSet, report_dir: &Path) -> Result<Evaluation> {
     };
     let (ca, cb, cr) = (col("doc_a")?, col("doc_b")?, col("relation")?);
     let mut reported: AHashSet<(u32, u32)> = AHashSet::new();
+    let mut partial: Vec<(u32, u32)> = Vec::new();
     let mut unknown = 0u64;
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| bad(&pairs_path, i as u64 + 2, e))?;
-        if !matches!(&rec[cr], "rerun" | "excerpt") {
-            continue;
-        }
-        match (truth.index.get(&rec[ca]), truth.index.get(&rec[cb])) {
-            (Some(&a), Some(&b)) if a != b => {
+        let ids = (truth.index.get(&rec[ca]), truth.index.get(&rec[cb]));
+        match (&rec[cr], ids) {
+            ("rerun" | "excerpt", (Some(&a), Some(&b))) if a != b => {
                 reported.insert(ordered(a, b));
             }
-            _ => unknown += 1,
+            ("rerun" | "excerpt", _) => unknown += 1,
+            ("partial", (Some(&a), Some(&b))) if a != b => partial.push(ordered(a, b)),
+            _ => {}
         }
     }
     let positives = truth.positive_pairs();
@@ -311,11 +312,14 @@ pub fn evaluate(truth: &TruthSet, report_dir: &Path) -> Result<Evaluation> {
             },
         })
         .collect();
-    let (stories, ari) = story_scores(truth, &report_dir.join("stories.csv"))?;
+    let story_rows = read_stories(truth, &report_dir.join("stories.csv"))?;
+    let (stories, ari) = story_scores(truth, &story_rows);
     eval.stories = Some(stories);
     eval.adjusted_rand_index = Some(ari);
-    if report_dir.join("passages.csv").exists() {
-        eval.passages = evaluate_passages(truth, report_dir)?;
+    let passages = report_dir.join("passages.csv");
+    if passages.exists() {
+        let aligned = aligned_pairs(&story_rows, partial);
+        eval.passages = evaluate_passages(truth, &passages, aligned)?;
     }
     Ok(eval)
 }
@@ -324,18 +328,68 @@ fn choose2(n: u64) -> f64 {
     (n as f64) * (n as f64 - 1.0) / 2.0
 }
 
-fn story_scores(truth: &TruthSet, path: &Path) -> Result<(Prf, f64)> {
-    let n = truth.docs.len();
-    // Predicted cluster per doc; docs in no story are singletons.
-    let mut predicted: Vec<u64> = (0..n as u64).map(|i| i + (1 << 40)).collect();
+/// One row of `stories.csv`: story number (in order of first appearance),
+/// the article's truth index (None when not in the truth), whether it is the origin.
+struct StoryRow {
+    story: u64,
+    doc: Option<u32>,
+    origin: bool,
+}
+
+fn read_stories(truth: &TruthSet, path: &Path) -> Result<Vec<StoryRow>> {
     let mut rdr = csv::Reader::from_path(path).map_err(|e| bad(path, 0, e))?;
+    let headers = rdr.headers().map_err(|e| bad(path, 1, e))?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::Format {
+                path: path.to_path_buf(),
+                message: format!("no '{name}' column"),
+            })
+    };
+    let (cs, cd, cr) = (col("story")?, col("doc")?, col("role")?);
     let mut names: AHashMap<String, u64> = AHashMap::new();
+    let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| bad(path, i as u64 + 2, e))?;
         let next = names.len() as u64;
-        let s = *names.entry(rec[0].to_string()).or_insert(next);
-        if let Some(&d) = truth.index.get(&rec[1]) {
-            predicted[d as usize] = s;
+        rows.push(StoryRow {
+            story: *names.entry(rec[cs].to_string()).or_insert(next),
+            doc: truth.index.get(&rec[cd]).copied(),
+            origin: &rec[cr] == "origin",
+        });
+    }
+    Ok(rows)
+}
+
+/// The pairs a scan aligned: each story member against its origin, and
+/// every partial pair.
+fn aligned_pairs(stories: &[StoryRow], partial: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    let origin_of: AHashMap<u64, u32> = stories
+        .iter()
+        .filter_map(|r| r.doc.filter(|_| r.origin).map(|d| (r.story, d)))
+        .collect();
+    let mut pairs = partial;
+    for r in stories {
+        if let (Some(d), Some(&o)) = (r.doc, origin_of.get(&r.story))
+            && d != o
+        {
+            pairs.push(ordered(d, o));
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+fn story_scores(truth: &TruthSet, rows: &[StoryRow]) -> (Prf, f64) {
+    let n = truth.docs.len();
+    // Predicted cluster per doc; docs in no story are singletons.
+    let mut predicted: Vec<u64> = (0..n as u64).map(|i| i + (1 << 40)).collect();
+    for r in rows {
+        if let Some(d) = r.doc {
+            predicted[d as usize] = r.story;
         }
     }
     let mut story_names: AHashMap<&str, u64> = AHashMap::new();
@@ -370,10 +424,10 @@ fn story_scores(truth: &TruthSet, path: &Path) -> Result<(Prf, f64)> {
     } else {
         (index - expected) / (max - expected)
     };
-    Ok((
+    (
         Prf::new(index as u64, pred_pairs as u64, true_pairs as u64),
         ari,
-    ))
+    )
 }
 
 /// The evaluation as an aligned text table.
@@ -600,22 +654,25 @@ pub fn truth_cases(x: &Truth, y: &Truth) -> Vec<Span2> {
     merged
 }
 
-/// Passage scores for a report directory with `passages.csv`, against synth
-/// truth: over the pairs the scan aligned (each story member against its
+/// Passage scores of a `passages.csv` against synth truth, over the pairs
+/// the scan aligned (`aligned`, truth indices: each story member against its
 /// origin, each partial pair), overall and by kind of pair.
-pub fn evaluate_passages(truth: &TruthSet, report_dir: &Path) -> Result<Vec<PassageScores>> {
-    let path = report_dir.join("passages.csv");
+pub fn evaluate_passages(
+    truth: &TruthSet,
+    path: &Path,
+    aligned: Vec<(u32, u32)>,
+) -> Result<Vec<PassageScores>> {
     let mut found: AHashMap<(u32, u32), Vec<Span2>> = AHashMap::new();
-    let mut rdr = csv::Reader::from_path(&path).map_err(|e| bad(&path, 0, e))?;
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| bad(path, 0, e))?;
     for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| bad(&path, i as u64 + 2, e))?;
+        let rec = rec.map_err(|e| bad(path, i as u64 + 2, e))?;
         let (Some(&a), Some(&b)) = (truth.index.get(&rec[0]), truth.index.get(&rec[1])) else {
             continue;
         };
         let num = |k: usize| {
             rec[k]
                 .parse::<u64>()
-                .map_err(|e| bad(&path, i as u64 + 2, e))
+                .map_err(|e| bad(path, i as u64 + 2, e))
         };
         let (x0, x1, y0, y1) = (num(2)?, num(3)?, num(4)?, num(5)?);
         let span = if a < b {
@@ -630,43 +687,8 @@ pub fn evaluate_passages(truth: &TruthSet, report_dir: &Path) -> Result<Vec<Pass
         };
         found.entry(ordered(a, b)).or_default().push(span);
     }
-    // The pairs the scan aligned.
-    let mut aligned: AHashSet<(u32, u32)> = AHashSet::new();
-    let stories_path = report_dir.join("stories.csv");
-    let mut origin_of: AHashMap<String, u32> = AHashMap::new();
-    let mut rdr = csv::Reader::from_path(&stories_path).map_err(|e| bad(&stories_path, 0, e))?;
-    let rows: Vec<csv::StringRecord> = rdr
-        .records()
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| bad(&stories_path, 0, e))?;
-    for r in &rows {
-        if let (true, Some(&d)) = (&r[4] == "origin", truth.index.get(&r[1])) {
-            origin_of.insert(r[0].to_string(), d);
-        }
-    }
-    for r in &rows {
-        if let (Some(&d), Some(&o)) = (truth.index.get(&r[1]), origin_of.get(&r[0]))
-            && d != o
-        {
-            aligned.insert(ordered(d, o));
-        }
-    }
-    let pairs_path = report_dir.join("pairs.csv");
-    let mut rdr = csv::Reader::from_path(&pairs_path).map_err(|e| bad(&pairs_path, 0, e))?;
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| bad(&pairs_path, 0, e))?;
-        if let (true, Some(&a), Some(&b)) = (
-            &rec[2] == "partial",
-            truth.index.get(&rec[0]),
-            truth.index.get(&rec[1]),
-        ) {
-            aligned.insert(ordered(a, b));
-        }
-    }
-    let mut pairs: Vec<(u32, u32)> = aligned.into_iter().collect();
-    pairs.sort_unstable();
     let mut subsets: BTreeMap<&'static str, Vec<PairSpans>> = BTreeMap::new();
-    for (a, b) in pairs {
+    for (a, b) in aligned {
         let (x, y) = (&truth.docs[a as usize], &truth.docs[b as usize]);
         let cases = truth_cases(x, y);
         let det = found.remove(&(a, b)).unwrap_or_default();

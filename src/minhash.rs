@@ -122,6 +122,22 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Two random sets sharing `shared` hashes, with `only_a` and `only_b`
+    /// of their own, and their exact Jaccard.
+    fn random_sets(
+        shared: usize,
+        only_a: usize,
+        only_b: usize,
+        next: &mut impl FnMut() -> u64,
+    ) -> (Vec<u32>, Vec<u32>, f64) {
+        let common: Vec<u32> = (0..shared).map(|_| next() as u32).collect();
+        let mut a = common.clone();
+        a.extend((0..only_a).map(|_| next() as u32));
+        let mut b = common;
+        b.extend((0..only_b).map(|_| next() as u32));
+        (a, b, shared as f64 / (shared + only_a + only_b) as f64)
+    }
+
     #[test]
     fn deterministic_and_seeded() {
         let set: Vec<u32> = (0..50).map(|i| i * 7919).collect();
@@ -165,12 +181,7 @@ mod tests {
             let shared = 50 + (next() % 600) as usize;
             let only_a = (next() % 600) as usize;
             let only_b = (next() % 600) as usize;
-            let common: Vec<u32> = (0..shared).map(|_| next() as u32).collect();
-            let mut a = common.clone();
-            a.extend((0..only_a).map(|_| next() as u32));
-            let mut b = common;
-            b.extend((0..only_b).map(|_| next() as u32));
-            let exact = shared as f64 / (shared + only_a + only_b) as f64;
+            let (a, b, exact) = random_sets(shared, only_a, only_b, &mut next);
             let s = Sketcher::new(k, trial);
             let e1 = estimate_jaccard(&s.sketch(&a), &s.sketch(&b));
             let e2 = estimate_jaccard(&sketch_kperm(&a, k, trial), &sketch_kperm(&b, k, trial));
@@ -199,12 +210,7 @@ mod tests {
             prop_assume!(shared + only_a > 0 && shared + only_b > 0);
             let mut rng = seed | 1;
             let mut next = || { rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); mix(rng) };
-            let common: Vec<u32> = (0..shared).map(|_| next() as u32).collect();
-            let mut a = common.clone();
-            a.extend((0..only_a).map(|_| next() as u32));
-            let mut b = common;
-            b.extend((0..only_b).map(|_| next() as u32));
-            let exact = shared as f64 / (shared + only_a + only_b) as f64;
+            let (a, b, exact) = random_sets(shared, only_a, only_b, &mut next);
             let k = 128;
             let s = Sketcher::new(k, seed);
             let est = estimate_jaccard(&s.sketch(&a), &s.sketch(&b));

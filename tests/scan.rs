@@ -6,9 +6,7 @@ use common::*;
 #[test]
 fn seeds_scan_cleanly_and_report_nothing_false() {
     let w = Workdir::new();
-    let out = w.path("out");
-    let o = w.run(&["scan", "fixtures/seeds", "--out", out.to_str().unwrap()]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (out, o) = w.scan_ok(&["fixtures/seeds"]);
     // The seeds are reworded, not copied: no verbatim relation exists among them.
     assert_eq!(csv_rows(&out.join("pairs.csv")).len(), 0);
     assert_eq!(csv_rows(&out.join("stories.csv")).len(), 0);
@@ -46,14 +44,7 @@ fn seeds_scan_cleanly_and_report_nothing_false() {
 #[test]
 fn every_relation_matches_the_golden_files() {
     let w = Workdir::new();
-    let out = w.path("out");
-    let o = w.run(&[
-        "scan",
-        "fixtures/relations/corpus.jsonl",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (out, o) = w.scan_ok(&["fixtures/relations/corpus.jsonl"]);
     for f in ["pairs.csv", "stories.csv"] {
         let expected =
             std::fs::read_to_string(fixture(&format!("relations/expected/{f}"))).unwrap();
@@ -352,14 +343,7 @@ fn rerun_replaces_reports_in_place() {
 #[test]
 fn html_report_is_self_contained_and_lists_stories() {
     let w = Workdir::new();
-    let out = w.path("out");
-    let o = w.run(&[
-        "scan",
-        "fixtures/relations/corpus.jsonl",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    w.scan_ok(&["fixtures/relations/corpus.jsonl"]);
     let html = w.read("out/report.html");
     for external in ["src=\"http", "href=\"http", "@import", "url(http"] {
         assert!(
@@ -451,14 +435,7 @@ fn directory_symlink_loops_end() {
     )
     .unwrap();
     std::os::unix::fs::symlink(&dir, dir.join("sub/loop")).unwrap();
-    let out = w.path("out");
-    let o = w.run(&[
-        "scan",
-        dir.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    w.scan_ok(&[dir.to_str().unwrap()]);
     assert_eq!(w.json("out/summary.json")["records"]["scanned"], 2);
 }
 
@@ -472,15 +449,7 @@ fn an_article_repeated_past_the_bucket_cap_still_forms_one_story() {
         jsonl.push('\n');
     }
     std::fs::write(w.path("copies.jsonl"), jsonl).unwrap();
-    let out = w.path("out");
-    let o = w.run(&[
-        "scan",
-        w.path("copies.jsonl").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--no-passages",
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    w.scan_ok(&[w.path("copies.jsonl").to_str().unwrap(), "--no-passages"]);
     let s = w.json("out/summary.json");
     assert!(
         s["capped_buckets"].as_u64().unwrap() > 0,

@@ -179,6 +179,23 @@ fn scan_meets_the_quality_goal_on_a_synthetic_corpus() {
     assert!(stdout(&o).contains("pairs (rerun+excerpt)"));
 }
 
+/// Runs `wiretrace eval` on a truth file in the workdir and a report
+/// directory, requires exit 0, and returns the JSON scores.
+fn eval_json(w: &Workdir, truth: &str, report: &std::path::Path) -> serde_json::Value {
+    let json = w.path("e.json");
+    let o = w.run(&[
+        "eval",
+        "--truth",
+        w.path(truth).to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    w.json("e.json")
+}
+
 #[test]
 fn eval_scores_hand_made_reports_exactly() {
     let w = Workdir::new();
@@ -218,18 +235,7 @@ fn eval_scores_hand_made_reports_exactly() {
         "story,doc,outlet,date,role,coverage\nX,a,,,origin,1\nX,b,,,rerun,1\nX,c,,,rerun,1\nY,d,,,origin,1\nY,e,,,rerun,1\nY,f,,,rerun,1\n",
     )
     .unwrap();
-    let json = w.path("e.json");
-    let o = w.run(&[
-        "eval",
-        "--truth",
-        w.path("t.truth.jsonl").to_str().unwrap(),
-        "--report",
-        rep.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let e = w.json("e.json");
+    let e = eval_json(&w, "t.truth.jsonl", &rep);
     assert_eq!(e["pairs"]["tp"], 3);
     assert_eq!(e["pairs"]["reported"], 5);
     assert_eq!(e["pairs"]["truth"], 4);
@@ -256,17 +262,7 @@ fn eval_scores_hand_made_reports_exactly() {
 
     // The plain CSV truth form.
     std::fs::write(w.path("plain.csv"), "doc_a,doc_b\nb,a\nd,e\nc,b\n").unwrap();
-    let o = w.run(&[
-        "eval",
-        "--truth",
-        w.path("plain.csv").to_str().unwrap(),
-        "--report",
-        rep.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let e = w.json("e.json");
+    let e = eval_json(&w, "plain.csv", &rep);
     assert_eq!(e["pairs"]["truth"], 3);
     assert_eq!(e["pairs"]["tp"], 2);
 }

@@ -42,6 +42,17 @@ impl Workdir {
         child.wait_with_output().expect("wait for wiretrace")
     }
 
+    /// Runs `wiretrace scan ARGS --out <workdir>/out`, requires exit 0, and
+    /// returns the output directory and the run's output.
+    pub fn scan_ok(&self, args: &[&str]) -> (PathBuf, Output) {
+        let out = self.path("out");
+        let mut full = vec!["scan", "--out", out.to_str().unwrap()];
+        full.extend_from_slice(args);
+        let o = self.run(&full);
+        assert_eq!(code(&o), 0, "scan {args:?}: {}", stderr(&o));
+        (out, o)
+    }
+
     pub fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
     }

@@ -44,15 +44,7 @@ impl TruthSet {
         if is_csv {
             let mut rdr = csv::Reader::from_reader(reader);
             let headers = rdr.headers().map_err(|e| bad(path, 1, e))?.clone();
-            let col = |name: &str| {
-                headers
-                    .iter()
-                    .position(|h| h == name)
-                    .ok_or_else(|| Error::Format {
-                        path: path.to_path_buf(),
-                        message: format!("no '{name}' column (need doc_a,doc_b)"),
-                    })
-            };
+            let col = |name| column(&headers, path, name);
             let (ca, cb) = (col("doc_a")?, col("doc_b")?);
             let mut pairs = AHashSet::new();
             for (i, rec) in rdr.records().enumerate() {
@@ -118,6 +110,18 @@ impl TruthSet {
         out.sort_unstable();
         out
     }
+}
+
+/// Position of the column `name` in a CSV header; an error naming the file
+/// and the column when it is missing.
+fn column(headers: &csv::StringRecord, path: &Path, name: &str) -> Result<usize> {
+    headers
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| Error::Format {
+            path: path.to_path_buf(),
+            message: format!("no '{name}' column"),
+        })
 }
 
 fn bad(path: &Path, line: u64, e: impl std::fmt::Display) -> Error {
@@ -231,15 +235,7 @@ pub fn evaluate(truth: &TruthSet, report_dir: &Path) -> Result<Evaluation> {
     let pairs_path = report_dir.join("pairs.csv");
     let mut rdr = csv::Reader::from_path(&pairs_path).map_err(|e| bad(&pairs_path, 0, e))?;
     let headers = rdr.headers().map_err(|e| bad(&pairs_path, 1, e))?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| Error::Format {
-                path: pairs_path.clone(),
-                message: format!("no '{name}' column"),
-            })
-    };
+    let col = |name| column(&headers, &pairs_path, name);
     let (ca, cb, cr) = (col("doc_a")?, col("doc_b")?, col("relation")?);
     let mut reported: AHashSet<(u32, u32)> = AHashSet::new();
     let mut partial: Vec<(u32, u32)> = Vec::new();
@@ -339,15 +335,7 @@ struct StoryRow {
 fn read_stories(truth: &TruthSet, path: &Path) -> Result<Vec<StoryRow>> {
     let mut rdr = csv::Reader::from_path(path).map_err(|e| bad(path, 0, e))?;
     let headers = rdr.headers().map_err(|e| bad(path, 1, e))?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| Error::Format {
-                path: path.to_path_buf(),
-                message: format!("no '{name}' column"),
-            })
-    };
+    let col = |name| column(&headers, path, name);
     let (cs, cd, cr) = (col("story")?, col("doc")?, col("role")?);
     let mut names: AHashMap<String, u64> = AHashMap::new();
     let mut rows = Vec::new();

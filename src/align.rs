@@ -61,7 +61,7 @@ impl<'t> Prepared<'t> {
 
 /// Converts byte offsets (on `char` boundaries) to character offsets in one
 /// pass over the text, whatever their order.
-fn to_chars(text: &str, offsets: &mut [&mut u32]) {
+pub(crate) fn to_chars(text: &str, offsets: &mut [&mut u32]) {
     offsets.sort_unstable_by_key(|o| **o);
     let bytes = text.as_bytes();
     let (mut byte, mut chars) = (0usize, 0u32);
@@ -99,8 +99,31 @@ pub struct Passage {
     pub matched: u32,
     /// `matched` / the longer side's token count.
     pub similarity: f64,
+    /// How the passage was found.
+    pub kind: PassageKind,
+}
+
+/// How a passage was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PassageKind {
     /// Every token matches and neither side has a gap.
-    pub verbatim: bool,
+    Verbatim,
+    /// Word alignment with substitutions or gaps.
+    Edited,
+    /// Matched sentence by sentence on stemmed content words
+    /// ([`crate::reword`]); `similarity` is a tf-idf cosine.
+    Reworded,
+}
+
+impl PassageKind {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassageKind::Verbatim => "verbatim",
+            PassageKind::Edited => "edited",
+            PassageKind::Reworded => "reworded",
+        }
+    }
 }
 
 /// An exact match: `len` tokens from `a` in A and `b` in B.
@@ -428,7 +451,11 @@ pub fn align(
             b_bytes,
             matched,
             similarity: f64::from(matched) / f64::from(len_a.max(len_b)),
-            verbatim: !gapped && len_a == len_b && matched == len_a,
+            kind: if !gapped && len_a == len_b && matched == len_a {
+                PassageKind::Verbatim
+            } else {
+                PassageKind::Edited
+            },
         });
     }
     out.sort_by_key(|p| (p.a_first, p.b_first));
@@ -461,9 +488,14 @@ impl Passage {
         }
     }
 
-    /// `verbatim` or `edited`, as reports name it.
-    pub fn kind(&self) -> &'static str {
-        if self.verbatim { "verbatim" } else { "edited" }
+    /// `verbatim`, `edited` or `reworded`, as reports name it.
+    pub fn kind_name(&self) -> &'static str {
+        self.kind.as_str()
+    }
+
+    /// Whether every token matches with no gap.
+    pub fn is_verbatim(&self) -> bool {
+        self.kind == PassageKind::Verbatim
     }
 }
 
@@ -503,7 +535,7 @@ mod tests {
         let b = format!("ÜBER „Nachrichten“ — {P1} And the weather will be cold.");
         let p = run(&a, &b);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].verbatim);
+        assert!(p[0].is_verbatim());
         assert_eq!(text(&a, p[0].a_chars), P1.trim_end_matches('.'));
         assert_eq!(text(&b, p[0].b_chars), P1.trim_end_matches('.'));
         assert_eq!(
@@ -520,7 +552,7 @@ mod tests {
             .replace("possibility", "prospect");
         let p = run(P1, &edited);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(!p[0].verbatim);
+        assert!(!p[0].is_verbatim());
         assert!(
             p[0].similarity > 0.85 && p[0].similarity < 1.0,
             "{}",
@@ -537,7 +569,7 @@ mod tests {
         let b = format!("{P2}\n\n{P1}");
         let p = run(&a, &b);
         assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p.iter().all(|x| x.verbatim));
+        assert!(p.iter().all(|x| x.is_verbatim()));
     }
 
     #[test]

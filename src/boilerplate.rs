@@ -45,6 +45,20 @@ pub struct Boilerplate {
 const FILTER_BITS: u32 = 1 << 20;
 
 impl Boilerplate {
+    /// A table from sorted shingle lists: global, and per outlet number.
+    pub fn new(global: Vec<ShingleHash>, per_outlet: Vec<Vec<ShingleHash>>) -> Self {
+        let mut filter = vec![0u64; (FILTER_BITS / 64) as usize];
+        for h in global.iter().chain(per_outlet.iter().flatten()) {
+            let bit = h % FILTER_BITS;
+            filter[(bit / 64) as usize] |= 1 << (bit % 64);
+        }
+        Boilerplate {
+            global,
+            per_outlet,
+            filter,
+        }
+    }
+
     /// Distinct (rule, shingle) entries, for the summary.
     pub fn len(&self) -> usize {
         self.global.len() + self.per_outlet.iter().map(Vec::len).sum::<usize>()
@@ -167,16 +181,7 @@ pub fn detect(
             })
             .collect()
     };
-    let mut filter = vec![0u64; (FILTER_BITS / 64) as usize];
-    for h in global.iter().chain(per_outlet.iter().flatten()) {
-        let bit = h % FILTER_BITS;
-        filter[(bit / 64) as usize] |= 1 << (bit % 64);
-    }
-    Boilerplate {
-        global,
-        per_outlet,
-        filter,
-    }
+    Boilerplate::new(global, per_outlet)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use wiretrace::config::{
     AlignConfig, BoilerplateConfig, FieldMap, FingerprintConfig, Format, IngestConfig, LshConfig,
-    ScanConfig, ShingleConfig, SketchConfig, VerifyConfig,
+    RewordConfig, ScanConfig, ShingleConfig, SketchConfig, VerifyConfig,
 };
 use wiretrace::synth::SynthConfig;
 
@@ -62,6 +62,9 @@ pub struct CompareArgs {
     /// Longest run of differing words bridged inside one passage.
     #[arg(long, default_value_t = AlignConfig::default().max_gap)]
     pub max_gap: usize,
+    /// Skip the reworded view (sentence matching on stemmed content words).
+    #[arg(long)]
+    pub no_reworded: bool,
 }
 
 impl CompareArgs {
@@ -81,6 +84,10 @@ impl CompareArgs {
                 k: self.shingle,
                 min_tokens: self.min_passage,
                 max_gap: self.max_gap,
+            },
+            reword: RewordConfig {
+                enabled: !self.no_reworded,
+                ..RewordConfig::default()
             },
             ..ScanConfig::default()
         };
@@ -188,6 +195,22 @@ pub struct ScanArgs {
     /// Longest run of differing words bridged inside one passage.
     #[arg(long, default_value_t = AlignConfig::default().max_gap)]
     pub max_gap: usize,
+    /// Skip the reworded view (sentence matching on stemmed content words).
+    #[arg(long)]
+    pub no_reworded: bool,
+    /// Reworded view: smallest tf-idf cosine for two sentences to match.
+    #[arg(long, default_value_t = RewordConfig::default().min_cosine)]
+    pub reword_cosine: f64,
+    /// Reworded view: smallest Dice overlap of content words for two sentences to match.
+    #[arg(long, default_value_t = RewordConfig::default().min_dice)]
+    pub reword_dice: f64,
+    /// Reworded view: shortest reworded passage, in characters (on both sides).
+    #[arg(long, default_value_t = RewordConfig::default().min_chars)]
+    pub reword_min_chars: usize,
+    /// Reworded view: share of the smaller article inside reworded passages at
+    /// or above which the pair is `reworded` (same story).
+    #[arg(long, default_value_t = RewordConfig::default().containment)]
+    pub reword_containment: f64,
     /// report.html embeds article texts (for side-by-side views) of the largest
     /// stories, up to this many megabytes; other stories are listed without them.
     #[arg(long, default_value_t = 32)]
@@ -253,6 +276,14 @@ impl ScanArgs {
                 k: self.shingle,
                 min_tokens: self.min_passage,
                 max_gap: self.max_gap,
+            },
+            reword: RewordConfig {
+                enabled: !self.no_reworded,
+                min_cosine: self.reword_cosine,
+                min_dice: self.reword_dice,
+                min_chars: self.reword_min_chars,
+                containment: self.reword_containment,
+                ..RewordConfig::default()
             },
         };
         cfg.validate()?;

@@ -132,6 +132,7 @@ mod tests {
             a_in_b: 0.5,
             b_in_a: 0.5,
             relation,
+            reworded: 0.0,
         }
     }
 

@@ -3,11 +3,14 @@
 //!
 //! In: two [`Document`]s and the scan's settings. Out: a [`Comparison`]:
 //! shingle counts, Jaccard, both containments, the relation `scan` would
-//! give the pair (or none), and the aligned passages.
+//! give the pair (or none), and the aligned passages: word-aligned ones and,
+//! unless the reworded view is off, reworded ones (word frequencies taken
+//! from the two articles alone).
 
 use crate::align::{self, Passage, Prepared};
 use crate::config::{AlignConfig, ScanConfig};
 use crate::document::{DocId, Document};
+use crate::reword;
 use crate::shingle;
 use crate::verify::{self, Relation};
 
@@ -28,6 +31,8 @@ pub struct Comparison {
     pub b_in_a: f64,
     /// The relation a scan would report, if any.
     pub relation: Option<Relation>,
+    /// Reworded score (see [`crate::verify::Match::reworded`]).
+    pub reworded: f64,
     /// Shared passages, side A = the first document.
     pub passages: Vec<Passage>,
 }
@@ -49,12 +54,37 @@ pub fn compare(a: &Document, b: &Document, cfg: &ScanConfig) -> Comparison {
         k: cfg.shingle.k,
         ..cfg.align.clone()
     };
-    let passages = align::align(
+    let mut passages = align::align(
         &Prepared::new(&a.text, cfg.shingle.k),
         &Prepared::new(&b.text, cfg.shingle.k),
         &align_cfg,
         &|_| false,
     );
+    let mut relation = m.map(|m| m.relation);
+    let mut reworded = 0.0;
+    if cfg.reword.enabled {
+        let mut cache = reword::TermCache::default();
+        let (ta, tb) = (
+            reword::analyze(&a.text, &mut cache, None),
+            reword::analyze(&b.text, &mut cache, None),
+        );
+        let idf = reword::Idf::from_term_sets([
+            reword::document_terms(&ta).as_slice(),
+            reword::document_terms(&tb).as_slice(),
+        ]);
+        let (va, vb) = (
+            reword::View::new(&a.text, ta, &idf, &cfg.reword),
+            reword::View::new(&b.text, tb, &idf, &cfg.reword),
+        );
+        let r = reword::align_pair(&va, &vb, &idf, &cfg.reword);
+        if let Some(rel) = reword::relation(&r, &cfg.reword) {
+            reworded = r.score;
+            if !relation.is_some_and(Relation::same_story) {
+                relation = Some(rel);
+            }
+        }
+        passages = reword::merge_passages(passages, &r.passages);
+    }
     Comparison {
         shingles_a: sa.len(),
         shingles_b: sb.len(),
@@ -62,7 +92,8 @@ pub fn compare(a: &Document, b: &Document, cfg: &ScanConfig) -> Comparison {
         jaccard: ratio(shared, sa.len() + sb.len() - shared),
         a_in_b: ratio(shared, sa.len()),
         b_in_a: ratio(shared, sb.len()),
-        relation: m.map(|m| m.relation),
+        relation,
+        reworded,
         passages,
     }
 }

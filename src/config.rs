@@ -366,6 +366,8 @@ pub struct ScanConfig {
     pub verify: VerifyConfig,
     /// Passage alignment (its `k` is set from `shingle.k` by `scan`).
     pub align: AlignConfig,
+    /// The reword-tolerant sentence view.
+    pub reword: RewordConfig,
 }
 
 impl ScanConfig {
@@ -376,6 +378,96 @@ impl ScanConfig {
         self.lsh.validate()?;
         self.fingerprint.validate()?;
         self.align.validate()?;
+        self.reword.validate()?;
         self.verify.validate()
+    }
+}
+
+/// The reword-tolerant view: sentences as sets of stemmed content words,
+/// bucketed by MinHash LSH, matched by tf-idf cosine and Dice, extended over
+/// gaps into passages. Defaults are calibrated on MRPC (see the README).
+#[derive(Clone, Debug)]
+pub struct RewordConfig {
+    /// Whether the view runs at all (`--no-reworded` turns it off).
+    pub enabled: bool,
+    /// Fewest distinct content words for a sentence to take part. Default 5.
+    pub min_terms: usize,
+    /// LSH bands per sentence. Default 8.
+    pub bands: usize,
+    /// MinHash rows per band. Default 2.
+    pub rows: usize,
+    /// Sentence buckets holding more documents than this are not expanded
+    /// (shared furniture and stock phrases). Default 50.
+    pub bucket_cap: usize,
+    /// Smallest tf-idf cosine for two sentences to match (`--reword-cosine`).
+    pub min_cosine: f64,
+    /// Smallest Dice overlap of content words for two sentences to match.
+    pub min_dice: f64,
+    /// Sentences that may separate two matches of one passage. Default 3.
+    pub max_gap: usize,
+    /// Shortest passage on either side, in characters. Default 120 (one
+    /// full news sentence; PAN systems use 150).
+    pub min_chars: usize,
+    /// Smallest tf-idf cosine of a whole extended passage. Default 0.4.
+    pub min_passage_cosine: f64,
+    /// Share of the smaller document covered by reworded passages at or
+    /// above which it is a reworded version of the other (relation
+    /// `reworded`, same story). Default 0.5.
+    pub containment: f64,
+    /// Documents sampled for word frequencies (idf). Default 20,000.
+    pub idf_sample: usize,
+}
+
+impl Default for RewordConfig {
+    fn default() -> Self {
+        RewordConfig {
+            enabled: true,
+            min_terms: 5,
+            bands: 8,
+            rows: 2,
+            bucket_cap: 50,
+            min_cosine: 0.5,
+            min_dice: 0.4,
+            max_gap: 3,
+            min_chars: 120,
+            min_passage_cosine: 0.4,
+            containment: 0.5,
+            idf_sample: 20_000,
+        }
+    }
+}
+
+impl RewordConfig {
+    /// Checks the values.
+    pub fn validate(&self) -> Result<()> {
+        if self.min_terms < self.rows.max(1) {
+            return Err(Error::config(
+                "--reword-min-terms",
+                "must be at least the rows per band",
+            ));
+        }
+        if self.bands == 0 || self.rows == 0 || self.bands * self.rows > 64 {
+            return Err(Error::config(
+                "--reword-bands",
+                "bands x rows must be in 1..=64",
+            ));
+        }
+        if self.bucket_cap < 2 {
+            return Err(Error::config("--reword-bucket-cap", "must be at least 2"));
+        }
+        for (name, v) in [
+            ("--reword-cosine", self.min_cosine),
+            ("--reword-dice", self.min_dice),
+            ("--reword-passage-cosine", self.min_passage_cosine),
+            ("--reword-containment", self.containment),
+        ] {
+            if !(v > 0.0 && v <= 1.0) {
+                return Err(Error::config(name, "must be in (0, 1]"));
+            }
+        }
+        if self.idf_sample == 0 {
+            return Err(Error::config("--reword-idf-sample", "must be at least 1"));
+        }
+        Ok(())
     }
 }

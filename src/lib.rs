@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod lsh;
 pub mod minhash;
 pub mod report;
+pub mod reword;
 pub mod scan;
 pub mod shingle;
 pub mod verify;

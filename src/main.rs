@@ -12,6 +12,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use cli::{Cli, Command, CompareArgs, EvalArgs, ScanArgs, SynthArgs};
+use wiretrace::align::PassageKind;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -177,7 +178,7 @@ fn run_compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
                 p.a_chars.1.to_string(),
                 p.b_chars.0.to_string(),
                 p.b_chars.1.to_string(),
-                p.kind().to_string(),
+                p.kind.as_str().to_string(),
                 wiretrace::report::fmt_share(p.similarity),
                 slice(&a, p.a_bytes),
                 slice(&b, p.b_bytes),
@@ -198,19 +199,20 @@ fn run_compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     writeln!(out, "B {} ({} shingles)", paint("1", &b.id), c.shingles_b)?;
     writeln!(
         out,
-        "jaccard {:.4}  A in B {:.4}  B in A {:.4}  shared {}  relation {}",
+        "jaccard {:.4}  A in B {:.4}  B in A {:.4}  shared {}  reworded {:.4}  relation {}",
         c.jaccard,
         c.a_in_b,
         c.b_in_a,
         c.shared,
+        c.reworded,
         c.relation.map_or("none", |r| r.as_str())
     )?;
     writeln!(out, "{} shared passages", c.passages.len())?;
     for (i, p) in c.passages.iter().enumerate() {
-        let kind = if p.verbatim {
-            paint("32", "verbatim")
-        } else {
-            paint("33", &format!("edited, similarity {:.4}", p.similarity))
+        let kind = match p.kind {
+            PassageKind::Verbatim => paint("32", "verbatim"),
+            PassageKind::Edited => paint("33", &format!("edited, similarity {:.4}", p.similarity)),
+            PassageKind::Reworded => paint("34", &format!("reworded, cosine {:.4}", p.similarity)),
         };
         writeln!(
             out,
@@ -223,7 +225,7 @@ fn run_compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
             kind
         )?;
         writeln!(out, "  A: {}", paint("36", &slice(&a, p.a_bytes)))?;
-        if !p.verbatim {
+        if !p.is_verbatim() {
             writeln!(out, "  B: {}", paint("35", &slice(&b, p.b_bytes)))?;
         }
     }

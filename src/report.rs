@@ -16,9 +16,10 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::document::DocId;
 use crate::error::{Error, Result};
 use crate::scan::ScanOutput;
-use crate::verify::intersection_size;
+use crate::verify::{Relation, intersection_size};
 
 /// Writes `path` atomically: `fill` writes into a temporary file beside it,
 /// which is then renamed to `path`.
@@ -75,7 +76,41 @@ where
     })
 }
 
-/// Columns of `passages.csv` (and of `wiretrace compare --csv`).
+/// How a story member relates to the story's origin: the share of the
+/// origin it carries (shingle containment, or the reworded score for a
+/// reworded copy) and the relation of the pair (`origin` for the origin
+/// itself, `linked` when the member joined through another copy).
+pub fn member_relation(out: &ScanOutput, origin: DocId, d: DocId) -> (f64, &'static str) {
+    if d == origin {
+        return (1.0, "origin");
+    }
+    let set = &out.sets[origin.index()];
+    let shingles = if set.is_empty() {
+        0.0
+    } else {
+        intersection_size(set, &out.sets[d.index()]) as f64 / set.len() as f64
+    };
+    let key = (origin.min(d), origin.max(d));
+    match out.matches.binary_search_by_key(&key, |m| (m.a, m.b)) {
+        Ok(i) => {
+            let m = &out.matches[i];
+            let cov = if m.relation == Relation::Reworded {
+                shingles.max(m.reworded)
+            } else {
+                shingles
+            };
+            (cov, m.relation.as_str())
+        }
+        Err(_) => (shingles, "linked"),
+    }
+}
+
+/// Columns of `pairs.csv`.
+pub const PAIRS_HEADER: [&str; 9] = [
+    "doc_a", "doc_b", "relation", "jaccard", "a_in_b", "b_in_a", "reworded", "score", "story",
+];
+
+/// Columns of `passages.csv` (and `compare --csv`).
 pub const PASSAGES_HEADER: [&str; 10] = [
     "doc_a",
     "doc_b",
@@ -122,6 +157,10 @@ pub struct PairRow<'a> {
     pub a_in_b: f64,
     /// Share of doc_b's shingles in doc_a.
     pub b_in_a: f64,
+    /// Reworded score (see [`crate::verify::Match::reworded`]).
+    pub reworded: f64,
+    /// Overall reuse score: the largest of the containments and `reworded`.
+    pub score: f64,
     /// Shared story id, or empty.
     pub story: &'a str,
 }
@@ -163,6 +202,8 @@ pub fn pair_rows<'a>(out: &'a ScanOutput, rank: &[u32]) -> Vec<PairRow<'a>> {
                     jaccard: m.jaccard,
                     a_in_b,
                     b_in_a,
+                    reworded: m.reworded,
+                    score: m.score(),
                     story,
                 },
             )
@@ -248,9 +289,7 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
     let rank = id_ranks(out);
     write_csv(
         &dir.join("pairs.csv"),
-        &[
-            "doc_a", "doc_b", "relation", "jaccard", "a_in_b", "b_in_a", "story",
-        ],
+        &PAIRS_HEADER,
         pair_rows(out, &rank).into_iter().map(|r| {
             [
                 Cow::Borrowed(r.doc_a),
@@ -259,22 +298,17 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
                 Cow::Owned(fmt_share(r.jaccard)),
                 Cow::Owned(fmt_share(r.a_in_b)),
                 Cow::Owned(fmt_share(r.b_in_a)),
+                Cow::Owned(fmt_share(r.reworded)),
+                Cow::Owned(fmt_share(r.score)),
                 Cow::Borrowed(r.story),
             ]
         }),
     )?;
     let mut story_rows = Vec::new();
     for story in &out.stories {
-        let origin = &out.sets[story.origin.index()];
         for &d in &story.members {
             let doc = &out.docs[d.index()];
-            let coverage = if d == story.origin {
-                1.0
-            } else if origin.is_empty() {
-                0.0
-            } else {
-                intersection_size(origin, &out.sets[d.index()]) as f64 / origin.len() as f64
-            };
+            let (coverage, relation) = member_relation(out, story.origin, d);
             story_rows.push([
                 story.id.clone(),
                 doc.id.clone(),
@@ -284,13 +318,16 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
                     .map(|t| t.text.clone())
                     .unwrap_or_default(),
                 if d == story.origin { "origin" } else { "rerun" }.to_string(),
+                relation.to_string(),
                 fmt_share(coverage),
             ]);
         }
     }
     write_csv(
         &dir.join("stories.csv"),
-        &["story", "doc", "outlet", "date", "role", "coverage"],
+        &[
+            "story", "doc", "outlet", "date", "role", "relation", "coverage",
+        ],
         story_rows,
     )?;
     let text_of = |d: crate::document::DocId, bytes: (u32, u32)| {
@@ -314,7 +351,7 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
                     Cow::Owned(ca.1.to_string()),
                     Cow::Owned(cb.0.to_string()),
                     Cow::Owned(cb.1.to_string()),
-                    Cow::Borrowed(p.kind()),
+                    Cow::Borrowed(p.kind.as_str()),
                     Cow::Owned(fmt_share(p.similarity)),
                     Cow::Borrowed(text_of(da, ba)),
                     Cow::Borrowed(text_of(db, bb)),
@@ -377,7 +414,7 @@ pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
     }
     let _ = writeln!(
         t,
-        "{} candidate pairs ({} from LSH with {} bands x {} rows, {} from shared passages), {} related: {} rerun, {} excerpt, {} partial",
+        "{} candidate pairs ({} from LSH with {} bands x {} rows, {} from shared passages), {} related: {} rerun, {} excerpt, {} reworded, {} partial",
         s.candidates,
         s.candidates_lsh,
         s.lsh_bands,
@@ -386,8 +423,16 @@ pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
         s.verified_pairs,
         s.pairs_by_relation.get("rerun").unwrap_or(&0),
         s.pairs_by_relation.get("excerpt").unwrap_or(&0),
+        s.pairs_by_relation.get("reworded").unwrap_or(&0),
         s.pairs_by_relation.get("partial").unwrap_or(&0),
     );
+    if s.reworded_view {
+        let _ = writeln!(
+            t,
+            "  reworded view: {} sentences, {} candidate pairs from sentence buckets, {} pairs with reworded passages",
+            s.reword.sentences, s.reword.candidates, s.reword.pairs_with_passages
+        );
+    }
     if s.capped_buckets > 0 {
         let _ = writeln!(
             t,
@@ -416,8 +461,8 @@ pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
     if s.aligned_pairs > 0 {
         let _ = writeln!(
             t,
-            "{} passages ({} verbatim) in {} aligned pairs",
-            s.passages, s.verbatim_passages, s.aligned_pairs
+            "{} passages ({} verbatim, {} reworded) in {} aligned pairs",
+            s.passages, s.verbatim_passages, s.reworded_passages, s.aligned_pairs
         );
     }
     let mut reruns: std::collections::BTreeMap<String, u64> = Default::default();

@@ -28,6 +28,7 @@ use crate::fingerprint;
 use crate::ingest::{self, BadRecord, Item};
 use crate::lsh;
 use crate::minhash::Sketcher;
+use crate::reword;
 use crate::shingle::{self, ShingleSet};
 use crate::verify::{self, Match, Relation};
 
@@ -46,6 +47,8 @@ pub enum Stage {
     Passages,
     /// Scoring candidates.
     Verify,
+    /// The reword-tolerant sentence view.
+    Reword,
     /// Grouping matches into stories.
     Stories,
     /// Aligning shared passages.
@@ -62,6 +65,7 @@ impl Stage {
             Stage::Lsh => "lsh",
             Stage::Passages => "passages",
             Stage::Verify => "verify",
+            Stage::Reword => "reword",
             Stage::Stories => "stories",
             Stage::Align => "align",
         }
@@ -144,6 +148,12 @@ pub struct Summary {
     pub passages: u64,
     /// Of those, verbatim.
     pub verbatim_passages: u64,
+    /// Of those, reworded (found by the sentence view).
+    pub reworded_passages: u64,
+    /// Whether the reworded view ran (`--no-reworded` turns it off).
+    pub reworded_view: bool,
+    /// What the reworded view did.
+    pub reword: reword::ViewStats,
     /// Wall time per stage in milliseconds and peak memory. The only part
     /// of the summary that varies from run to run.
     pub timings: Timings,
@@ -387,10 +397,20 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     clock.lap(Stage::Passages);
 
     obs.stage_start(Stage::Verify, Some(candidates.len() as u64));
-    let matches = verify::verify(&candidates, &sets, &cfg.verify);
+    let mut matches = verify::verify(&candidates, &sets, &cfg.verify);
+    matches.sort_unstable_by_key(|m| (m.a, m.b));
     obs.advance(candidates.len() as u64, 0);
     obs.stage_end(Stage::Verify);
     clock.lap(Stage::Verify);
+
+    obs.stage_start(Stage::Reword, None);
+    let (reworded, reword_stats) = if cfg.reword.enabled {
+        reworded_view(&docs, &sets, &outlets, &boiler, &mut matches, cfg)
+    } else {
+        (Vec::new(), reword::ViewStats::default())
+    };
+    obs.stage_end(Stage::Reword);
+    clock.lap(Stage::Reword);
 
     obs.stage_start(Stage::Stories, None);
     let stories = cluster::stories(
@@ -415,7 +435,8 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         ..cfg.align.clone()
     };
     let passages = if cfg.align.enabled {
-        align_all(&align_pairs, &docs, &outlets, &boiler, &align_cfg, obs)
+        let aligned = align_all(&align_pairs, &docs, &outlets, &boiler, &align_cfg, obs);
+        with_reworded(aligned, reworded)
     } else {
         Vec::new()
     };
@@ -423,7 +444,12 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     clock.lap(Stage::Align);
 
     let mut pairs_by_relation = BTreeMap::new();
-    for r in [Relation::Rerun, Relation::Excerpt, Relation::Partial] {
+    for r in [
+        Relation::Rerun,
+        Relation::Excerpt,
+        Relation::Reworded,
+        Relation::Partial,
+    ] {
         pairs_by_relation.insert(
             r.as_str(),
             matches.iter().filter(|m| m.relation == r).count() as u64,
@@ -453,8 +479,15 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         verbatim_passages: passages
             .iter()
             .flat_map(|p| &p.passages)
-            .filter(|p| p.verbatim)
+            .filter(|p| p.is_verbatim())
             .count() as u64,
+        reworded_passages: passages
+            .iter()
+            .flat_map(|p| &p.passages)
+            .filter(|p| p.kind == align::PassageKind::Reworded)
+            .count() as u64,
+        reworded_view: cfg.reword.enabled,
+        reword: reword_stats,
         timings: clock.finish(),
     };
     Ok(ScanOutput {
@@ -468,6 +501,91 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         passages,
         summary,
     })
+}
+
+/// Runs the reworded view and folds what it found into `matches` (kept
+/// sorted by pair): existing pairs get their reworded score and, when a
+/// `partial` pair is mostly reworded, the relation `reworded`; pairs only
+/// this view found are added with their exact shingle scores.
+fn reworded_view(
+    docs: &[Document],
+    sets: &[ShingleSet],
+    outlets: &[boilerplate::OutletIndex],
+    boiler: &boilerplate::Boilerplate,
+    matches: &mut Vec<Match>,
+    cfg: &ScanConfig,
+) -> (Vec<reword::RewordedPair>, reword::ViewStats) {
+    let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+    let find =
+        |m: &[Match], a: DocId, b: DocId| m.binary_search_by_key(&(a, b), |x| (x.a, x.b)).ok();
+    let settled =
+        |a: DocId, b: DocId| find(matches, a, b).is_some_and(|i| matches[i].relation.same_story());
+    let partial: Vec<(DocId, DocId)> = matches
+        .iter()
+        .filter(|m| m.relation == Relation::Partial)
+        .map(|m| (m.a, m.b))
+        .collect();
+    let (found, stats) = reword::find_pairs(
+        &texts,
+        outlets,
+        boiler,
+        cfg.shingle.k,
+        &settled,
+        &partial,
+        &cfg.reword,
+    );
+    let mut added = Vec::new();
+    for rp in &found {
+        let Some(relation) = reword::relation(&rp.result, &cfg.reword) else {
+            continue;
+        };
+        match find(matches, rp.a, rp.b) {
+            Some(i) => {
+                let m = &mut matches[i];
+                m.reworded = rp.result.score;
+                if m.relation == Relation::Partial {
+                    m.relation = relation;
+                }
+            }
+            None => {
+                let (sa, sb) = (&sets[rp.a.index()], &sets[rp.b.index()]);
+                let shared = verify::intersection_size(sa, sb);
+                let ratio = |x: usize, y: usize| if y == 0 { 0.0 } else { x as f64 / y as f64 };
+                added.push(Match {
+                    a: rp.a,
+                    b: rp.b,
+                    shared: shared as u32,
+                    jaccard: ratio(shared, sa.len() + sb.len() - shared),
+                    a_in_b: ratio(shared, sa.len()),
+                    b_in_a: ratio(shared, sb.len()),
+                    relation,
+                    reworded: rp.result.score,
+                });
+            }
+        }
+    }
+    matches.extend(added);
+    matches.sort_unstable_by_key(|m| (m.a, m.b));
+    (found, stats)
+}
+
+/// Adds the reworded view's passages to the word-aligned ones, pair by pair.
+fn with_reworded(
+    aligned: Vec<PairPassages>,
+    reworded: Vec<reword::RewordedPair>,
+) -> Vec<PairPassages> {
+    let mut by_pair: BTreeMap<(DocId, DocId), Vec<align::Passage>> = aligned
+        .into_iter()
+        .map(|p| ((p.a, p.b), p.passages))
+        .collect();
+    for rp in reworded {
+        let e = by_pair.entry((rp.a, rp.b)).or_default();
+        *e = reword::merge_passages(std::mem::take(e), &rp.result.passages);
+    }
+    by_pair
+        .into_iter()
+        .map(|((a, b), passages)| PairPassages { a, b, passages })
+        .collect()
 }
 
 /// Pairs to align: each story member against the story's origin, and every

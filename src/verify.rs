@@ -9,6 +9,9 @@
 //! - `excerpt`: the smaller set's containment in the larger >= `containment`
 //!   (a truncated rerun, or one padded with local paragraphs);
 //! - `partial`: they share passages, but neither contains the other.
+//!
+//! The reworded view ([`crate::reword`]) later adds pairs this stage cannot
+//! see and may relabel a `partial` pair `reworded`.
 
 use rayon::prelude::*;
 
@@ -26,6 +29,9 @@ pub enum Relation {
     Excerpt,
     /// They share passages, neither contains the other.
     Partial,
+    /// One is mostly a reworded version of the other: its sentences match
+    /// the other's on stemmed content words, not word for word.
+    Reworded,
 }
 
 impl Relation {
@@ -35,12 +41,16 @@ impl Relation {
             Relation::Rerun => "rerun",
             Relation::Excerpt => "excerpt",
             Relation::Partial => "partial",
+            Relation::Reworded => "reworded",
         }
     }
 
     /// Whether this relation puts both documents in one story.
     pub fn same_story(self) -> bool {
-        matches!(self, Relation::Rerun | Relation::Excerpt)
+        matches!(
+            self,
+            Relation::Rerun | Relation::Excerpt | Relation::Reworded
+        )
     }
 }
 
@@ -61,6 +71,18 @@ pub struct Match {
     pub b_in_a: f64,
     /// The label.
     pub relation: Relation,
+    /// Reworded score in [0, 1]: the share of the better-covered document
+    /// inside reworded passages, weighted by their cosine (0 when the
+    /// reworded view found none or did not run).
+    pub reworded: f64,
+}
+
+impl Match {
+    /// The pair's overall reuse score in [0, 1]: the larger of the two
+    /// containments and the reworded score.
+    pub fn score(&self) -> f64 {
+        self.a_in_b.max(self.b_in_a).max(self.reworded)
+    }
 }
 
 /// Size of the intersection of two sorted, deduplicated slices.
@@ -147,6 +169,7 @@ pub fn score(
         a_in_b: s / sa.len() as f64,
         b_in_a: s / sb.len() as f64,
         relation,
+        reworded: 0.0,
     })
 }
 

@@ -3,16 +3,88 @@
 mod common;
 use common::*;
 
+/// The seeds are real scraped reruns of one January 2022 story, reworded
+/// rather than copied (word 5-shingle Jaccard of 001 and 004: 0.007).
 #[test]
-fn seeds_scan_cleanly_and_report_nothing_false() {
+fn seeds_reworded_reruns_are_found_with_their_passages() {
     let w = Workdir::new();
     let (out, o) = w.scan_ok(&["fixtures/seeds"]);
-    // The seeds are reworded, not copied: no verbatim relation exists among them.
-    assert_eq!(csv_rows(&out.join("pairs.csv")).len(), 0);
-    assert_eq!(csv_rows(&out.join("stories.csv")).len(), 0);
+    for f in ["pairs.csv", "stories.csv", "passages.csv"] {
+        let expected = std::fs::read_to_string(fixture(&format!("seeds_expected/{f}"))).unwrap();
+        assert_eq!(
+            w.read(&format!("out/{f}")),
+            expected,
+            "{f} differs from the golden file"
+        );
+    }
+    let id = |n: &str| {
+        std::fs::read_dir(fixture("seeds"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .find(|f| f.starts_with(n))
+            .unwrap()
+    };
+    let (s0, s1, s2, s3, s4) = (id("000"), id("001"), id("002"), id("003"), id("004"));
+    let pairs = csv_rows(&out.join("pairs.csv"));
+    let related = |a: &str, b: &str| pairs.iter().any(|r| r[0] == a && r[1] == b);
+    assert!(related(&s1, &s4) && related(&s1, &s2), "{pairs:?}");
+
+    let passages = csv_rows(&out.join("passages.csv"));
+    let of = |a: &str, b: &str| -> Vec<&Vec<String>> {
+        passages.iter().filter(|p| p[0] == a && p[1] == b).collect()
+    };
+    let p14 = of(&s1, &s4);
+    assert!(
+        p14.len() >= 3 && p14.iter().all(|p| p[6] == "reworded"),
+        "{p14:?}"
+    );
+    assert!(
+        p14.iter()
+            .any(|p| p[8].contains("Estonia, Latvia and Lithuania")
+                && p[9].starts_with("Mr Putin has indicated")
+                && p[9].contains("Estonia, Latvia and Lithuania")),
+        "the Putin/Estonia passage: {p14:?}"
+    );
+    let p12 = of(&s1, &s2);
+    assert!(
+        p12.iter()
+            .any(|p| p[8].contains("annexed the Crimean Peninsula")
+                && p[9].contains("grabbed the Crimean Peninsula")),
+        "the Crimea background passage: {p12:?}"
+    );
+    // Offsets are exact: the text columns are the character slices.
+    for p in &passages {
+        let text = |f: &str| std::fs::read_to_string(fixture(&format!("seeds/{f}"))).unwrap();
+        let slice = |f: &str, a: &str, b: &str| -> String {
+            let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
+            text(f).chars().skip(a).take(b - a).collect()
+        };
+        assert_eq!(slice(&p[0], &p[2], &p[3]), p[8]);
+        assert_eq!(slice(&p[1], &p[4], &p[5]), p[9]);
+        // No passage is site furniture.
+        for t in [&p[8], &p[9]] {
+            for furniture in [
+                "Leave a Reply",
+                "Post a Comment",
+                "No comments",
+                "Source link",
+            ] {
+                assert!(!t.contains(furniture), "boilerplate in a passage: {t}");
+            }
+        }
+    }
+    // 002 shares only background with 001: never in a story with 000 or 003.
+    let stories = csv_rows(&out.join("stories.csv"));
+    let story_of = |d: &str| stories.iter().find(|r| r[1] == d).map(|r| r[0].clone());
+    if let Some(s) = story_of(&s2) {
+        assert_ne!(story_of(&s0), Some(s.clone()));
+        assert_ne!(story_of(&s3), Some(s));
+    }
+
     let s = w.json("out/summary.json");
     assert_eq!(s["records"]["read"], 5);
     assert_eq!(s["records"]["scanned"], 5);
+    assert!(s["reworded_passages"].as_u64().unwrap() >= 4);
     assert!(stdout(&o).contains("read 5 records: 5 scanned, 0 skipped"));
     // Time and peak memory per stage, in pipeline order.
     let stages: Vec<&str> = s["timings"]["stages"]
@@ -30,6 +102,7 @@ fn seeds_scan_cleanly_and_report_nothing_false() {
             "lsh",
             "passages",
             "verify",
+            "reword",
             "stories",
             "align"
         ]
@@ -39,6 +112,15 @@ fn seeds_scan_cleanly_and_report_nothing_false() {
             assert!(x["peak_rss_mib"].as_f64().unwrap() > 0.0, "{x}");
         }
     }
+}
+
+#[test]
+fn without_the_reworded_view_the_seeds_share_nothing() {
+    let w = Workdir::new();
+    let (out, _) = w.scan_ok(&["fixtures/seeds", "--no-reworded"]);
+    // Exact shingles alone find nothing among reworded copies.
+    assert_eq!(csv_rows(&out.join("pairs.csv")).len(), 0);
+    assert_eq!(w.json("out/summary.json")["reworded_view"], false);
 }
 
 #[test]
@@ -73,6 +155,14 @@ fn every_relation_matches_the_golden_files() {
     assert_eq!(origin.len(), 1);
     assert_eq!(origin[0][1], "wire");
     assert!(stories.iter().all(|r| r[1] != "followup"));
+    // The hand-paraphrased copy is a reworded rerun of the wire story: same
+    // story, one reworded passage over its whole text.
+    assert_eq!(rel("reworded", "wire").as_deref(), Some("reworded"));
+    assert!(
+        stories
+            .iter()
+            .any(|r| r[1] == "reworded" && r[0] == origin[0][0] && r[5] == "reworded")
+    );
 
     // Passages: offsets are characters into the texts as read, and the text
     // columns are exactly those slices.
@@ -111,6 +201,13 @@ fn every_relation_matches_the_golden_files() {
     assert_eq!(f.len(), 1);
     assert_eq!(f[0][6], "verbatim");
     assert!(f[0][8].starts_with("Stoltenberg underlined"), "{}", f[0][8]);
+    let r = of("reworded", "wire");
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0][6], "reworded");
+    assert!(
+        r[0][8].starts_with("BRUSSELS — Washington")
+            && r[0][9].starts_with("BRUSSELS — The United States")
+    );
     // Who reruns whom.
     let outlets = csv_rows(&out.join("outlets.csv"));
     assert!(
@@ -355,7 +452,7 @@ fn html_report_is_self_contained_and_lists_stories() {
     assert!(html.contains("Sce6f97fcfd63"));
     assert!(html.contains("No Ukraine breakthrough"));
     assert!(
-        html.contains("\"passages\":[[0,5604,0,5604,true,1.0"),
+        html.contains("\"passages\":[[0,5604,0,5604,\"verbatim\",1.0"),
         "rerun passage offsets embedded"
     );
     assert!(
@@ -402,13 +499,19 @@ fn compare_prints_scores_and_passages_from_files_or_ids() {
     let cells: Vec<&str> = rows[0].iter().skip(2).take(5).collect();
     assert_eq!(cells, ["0", "2185", "0", "2185", "verbatim"]);
 
-    // Two files: the seeds are reworded, so nothing verbatim is shared.
-    let o = w.run(&[
+    // Two files: the seeds are reworded; only the reworded view relates them.
+    let args = [
         "compare",
         "fixtures/seeds/001_7d6c65d472a597a6.txt",
         "fixtures/seeds/004_d07a4059c8cfa16f.txt",
-    ]);
+    ];
+    let o = w.run(&args);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("relation partial"), "{text}");
+    assert!(text.contains("reworded, cosine"), "{text}");
+    assert!(text.contains("B: Mr Putin has indicated"), "{text}");
+    let o = w.run(&[args[0], args[1], args[2], "--no-reworded"]);
     assert!(stdout(&o).contains("relation none"), "{}", stdout(&o));
 
     let o = w.run(&[

@@ -18,7 +18,6 @@ use crate::Result;
 use crate::report::{id_ranks, write_atomic};
 use crate::scan::ScanOutput;
 use crate::verify::Relation;
-use crate::verify::intersection_size;
 
 const TEMPLATE: &str = include_str!("template.html");
 
@@ -32,11 +31,11 @@ struct Doc<'a> {
 }
 
 /// A passage as a story's side-by-side view uses it (offsets into the
-/// embedded texts): `[a0, a1, b0, b1, verbatim, similarity]`.
-type Span = (u32, u32, u32, u32, bool, f64);
+/// embedded texts): `[a0, a1, b0, b1, kind, similarity]`.
+type Span = (u32, u32, u32, u32, &'static str, f64);
 
 /// A partial pair's passage, with its texts: `[.., a_text, b_text]`.
-type PassageCell<'a> = (u32, u32, u32, u32, bool, f64, &'a str, &'a str);
+type PassageCell<'a> = (u32, u32, u32, u32, &'static str, f64, &'a str, &'a str);
 
 #[derive(Serialize)]
 struct Member<'a> {
@@ -107,11 +106,6 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
             with_text[d.index()] = true;
         }
     }
-    let relation_of: ahash::AHashMap<(u32, u32), &str> = out
-        .matches
-        .iter()
-        .map(|m| ((m.a.0, m.b.0), m.relation.as_str()))
-        .collect();
     let passages_of: ahash::AHashMap<(u32, u32), &crate::scan::PairPassages> =
         out.passages.iter().map(|p| ((p.a.0, p.b.0), p)).collect();
     let text = |d: usize, r: (u32, u32)| &out.docs[d].text[r.0 as usize..r.1 as usize];
@@ -130,7 +124,7 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
                     p.a_chars.1,
                     p.b_chars.0,
                     p.b_chars.1,
-                    p.verbatim,
+                    p.kind.as_str(),
                     p.similarity,
                     text(x, p.a_bytes),
                     text(y, p.b_bytes),
@@ -158,24 +152,7 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
                 .iter()
                 .map(|&d| {
                     let i = d.index();
-                    let (coverage, relation) = if d == s.origin {
-                        (1.0, "origin")
-                    } else {
-                        let set = &out.sets[o];
-                        let cov = if set.is_empty() {
-                            0.0
-                        } else {
-                            intersection_size(set, &out.sets[i]) as f64 / set.len() as f64
-                        };
-                        let key = (s.origin.0.min(d.0), s.origin.0.max(d.0));
-                        (
-                            cov,
-                            relation_of
-                                .get(&key)
-                                .copied()
-                                .unwrap_or("same story (via other copies)"),
-                        )
-                    };
+                    let (coverage, relation) = crate::report::member_relation(out, s.origin, d);
                     Member {
                         doc: i,
                         relation,
@@ -228,7 +205,7 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
         .collect();
     let s = &out.summary;
     let summary = format!(
-        "{} articles read, {} scanned, {} skipped · {} stories covering {} articles · {} related pairs ({} rerun, {} excerpt, {} partial) · {} passages",
+        "{} articles read, {} scanned, {} skipped · {} stories covering {} articles · {} related pairs ({} rerun, {} excerpt, {} reworded, {} partial) · {} passages",
         s.records.read,
         s.records.scanned,
         s.records.skipped,
@@ -237,6 +214,7 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
         s.verified_pairs,
         s.pairs_by_relation.get("rerun").unwrap_or(&0),
         s.pairs_by_relation.get("excerpt").unwrap_or(&0),
+        s.pairs_by_relation.get("reworded").unwrap_or(&0),
         s.pairs_by_relation.get("partial").unwrap_or(&0),
         s.passages
     );

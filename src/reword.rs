@@ -1,0 +1,1012 @@
+//! The reword-tolerant view: sentences of stemmed content words.
+//!
+//! Reworded reruns (spun, paraphrased, machine translated and back) keep a
+//! story's facts, names and most content words but few five-word runs, so
+//! the shingle view cannot see them. This view splits each article into
+//! sentences and represents a sentence by its set of stemmed content words
+//! (English Snowball stemmer, stopwords dropped), which survives synonym
+//! swaps of a few words, reordered clauses and inflection changes.
+//!
+//! In: documents (and the boilerplate table, so site furniture takes no
+//! part). Out: for each candidate pair, reworded [`Passage`]s with exact
+//! byte and character offsets and a tf-idf cosine, plus how much of each
+//! document they cover.
+//!
+//! Stages, each parallel and deterministic:
+//! 1. [`sentence_keys`]: per document, MinHash LSH band keys of every sentence
+//!    with at least `min_terms` content words (`bands` x `rows` minima).
+//! 2. [`candidate_pairs`]: documents sharing a band key, from buckets of at
+//!    most `bucket_cap` documents (stock phrases and furniture are capped).
+//! 3. [`align_pair`]: sentence pairs whose tf-idf cosine and Dice overlap
+//!    pass the thresholds are seeds (as in Sanchez-Perez et al., PAN 2014);
+//!    seeds at most `max_gap` sentences apart on both sides are joined into
+//!    one passage, kept when the whole passage's cosine passes and both sides
+//!    are at least `min_chars` long; overlapping passages keep the best.
+//!
+//! Invariants: a passage never starts or ends inside a sentence; its offsets
+//! are byte and character ranges of the original text; a sentence that is
+//! mostly boilerplate never seeds a passage.
+
+use std::sync::OnceLock;
+
+use ahash::{AHashMap, AHashSet};
+use rayon::prelude::*;
+use rust_stemmers::{Algorithm, Stemmer};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::align::{Passage, PassageKind, to_chars};
+use crate::boilerplate::{Boilerplate, OutletIndex};
+use crate::config::RewordConfig;
+use crate::document::DocId;
+use crate::shingle::{self, Token};
+use crate::verify::Relation;
+
+/// A stemmed content word: 32 bits of the stem's xxh3, never 0.
+pub type Term = u32;
+
+/// English stopwords (function words, and news verbs of saying that every
+/// report uses). Matching is on the lowercased word.
+const STOPWORDS: &str = "a about above after again against all also am an and any are aren as at \
+    be because been before being below between both but by can cannot could couldn did didn do does \
+    doesn doing don down during each few for from further had hadn has hasn have haven having he her \
+    here hers herself him himself his how i if in into is isn it its itself just let ll me more most \
+    mustn my myself no nor not now of off on once only or other ought our ours ourselves out over own \
+    re same shan she should shouldn so some such than that the their theirs them themselves then there \
+    these they this those through to too under until up upon us ve very was wasn we were weren what \
+    when where which while who whom why will with won would wouldn you your yours yourself yourselves \
+    said says say saying told tell mr mrs ms dr st according one would also may might must shall";
+
+/// Abbreviations after which a full stop does not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "st", "gen", "sen", "rep", "gov", "lt", "col", "sgt", "capt", "cmdr",
+    "adm", "maj", "jr", "sr", "inc", "co", "corp", "ltd", "no", "vs", "etc", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "prof", "rev", "mt", "ft",
+    "approx", "dept", "est", "fig", "pres",
+];
+
+struct Lexicon {
+    stemmer: Stemmer,
+    stop: AHashSet<u64>,
+    abbreviations: AHashSet<u64>,
+}
+
+fn lexicon() -> &'static Lexicon {
+    static LEXICON: OnceLock<Lexicon> = OnceLock::new();
+    LEXICON.get_or_init(|| Lexicon {
+        stemmer: Stemmer::create(Algorithm::English),
+        stop: STOPWORDS
+            .split_whitespace()
+            .map(|w| xxh3_64(w.as_bytes()))
+            .collect(),
+        abbreviations: ABBREVIATIONS
+            .iter()
+            .map(|w| xxh3_64(w.as_bytes()))
+            .collect(),
+    })
+}
+
+/// Per-thread memo of word → term (0: not a content word), so each distinct
+/// word is lowercased and stemmed once. Cleared when it grows past a bound.
+#[derive(Default)]
+pub struct TermCache {
+    map: AHashMap<u64, Term>,
+    tokens: Vec<Token>,
+}
+
+const CACHE_LIMIT: usize = 1 << 20;
+
+impl TermCache {
+    /// The term of a token, or 0 for stopwords, one-letter words and
+    /// numbers made only of zeros.
+    pub fn term(&mut self, text: &str, token: &Token) -> Term {
+        if let Some(&t) = self.map.get(&token.hash) {
+            return t;
+        }
+        if self.map.len() >= CACHE_LIMIT {
+            self.map.clear();
+        }
+        let t = compute_term(&text[token.start as usize..token.end as usize], token.hash);
+        self.map.insert(token.hash, t);
+        t
+    }
+}
+
+fn compute_term(word: &str, hash: u64) -> Term {
+    let lex = lexicon();
+    if word.chars().nth(1).is_none() || lex.stop.contains(&hash) || word.bytes().all(|b| b == b'0')
+    {
+        return 0;
+    }
+    let lower = word.to_lowercase();
+    let stem = lex.stemmer.stem(&lower);
+    ((xxh3_64(stem.as_bytes()) >> 32) as u32).max(1)
+}
+
+/// The content words of `word` as the view sees them (for tests and
+/// `compare`): `None` for a stopword.
+///
+/// ```
+/// use wiretrace::reword::stem;
+/// assert_eq!(stem("Withdrawing").as_deref(), Some("withdraw"));
+/// assert_eq!(stem("the"), None);
+/// ```
+pub fn stem(word: &str) -> Option<String> {
+    let lower = word.to_lowercase();
+    let lex = lexicon();
+    if lower.chars().nth(1).is_none() || lex.stop.contains(&xxh3_64(lower.as_bytes())) {
+        return None;
+    }
+    Some(lex.stemmer.stem(&lower).into_owned())
+}
+
+/// One sentence of a document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sentence {
+    /// Byte range in the text, from the first word (with an opening quote)
+    /// to the closing punctuation.
+    pub bytes: (u32, u32),
+    /// Token range `[first, last)`.
+    pub tokens: (u32, u32),
+    /// Distinct content terms, sorted.
+    pub terms: Vec<Term>,
+    /// Mostly boilerplate shingles: takes no part in matching.
+    pub boilerplate: bool,
+}
+
+/// Token ranges of the sentences of `text`. A sentence ends where the gap
+/// between two words holds a line break, or `.`, `!` or `?` followed by
+/// white space and a word that does not start in lower case; a full stop
+/// right after a known abbreviation or a single letter (`U.S.`) does not
+/// end one.
+///
+/// ```
+/// use wiretrace::reword::sentence_ranges;
+/// use wiretrace::shingle::tokenize;
+/// let text = "Mr. Putin met U.S. envoys. They talked.\nNext line";
+/// let mut toks = Vec::new();
+/// tokenize(text, &mut toks);
+/// assert_eq!(sentence_ranges(text, &toks), [(0, 6), (6, 8), (8, 10)]);
+/// ```
+pub fn sentence_ranges(text: &str, tokens: &[Token]) -> Vec<(u32, u32)> {
+    let lex = lexicon();
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    for i in 0..tokens.len() {
+        let end_here = match tokens.get(i + 1) {
+            None => true,
+            Some(next) => {
+                let gap = &bytes[tokens[i].end as usize..next.start as usize];
+                if gap.contains(&b'\n') {
+                    true
+                } else if let Some(p) = gap.iter().position(|&b| matches!(b, b'.' | b'!' | b'?')) {
+                    let spaced = gap[p..].iter().any(|b| b.is_ascii_whitespace());
+                    let next_lower = text[next.start as usize..]
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_lowercase);
+                    let word = &text[tokens[i].start as usize..tokens[i].end as usize];
+                    let abbreviation = gap[p] == b'.'
+                        && p == 0
+                        && (word.chars().nth(1).is_none()
+                            || lex
+                                .abbreviations
+                                .contains(&xxh3_64(word.to_ascii_lowercase().as_bytes())));
+                    spaced && !next_lower && !abbreviation
+                } else {
+                    false
+                }
+            }
+        };
+        if end_here {
+            out.push((start as u32, i as u32 + 1));
+            start = i + 1;
+        }
+    }
+    out
+}
+
+/// Byte span of a sentence of tokens `[first, last)`: widened left over an
+/// opening quote or bracket and right over closing punctuation.
+fn sentence_bytes(text: &str, tokens: &[Token], first: usize, last: usize) -> (u32, u32) {
+    let bytes = text.as_bytes();
+    let mut s = tokens[first].start as usize;
+    let lo = if first > 0 {
+        tokens[first - 1].end as usize
+    } else {
+        0
+    };
+    while s > lo {
+        let c = text[..s].chars().next_back().expect("s > 0");
+        if c.is_whitespace() {
+            break;
+        }
+        s -= c.len_utf8();
+    }
+    let mut e = tokens[last - 1].end as usize;
+    let hi = tokens.get(last).map_or(bytes.len(), |t| t.start as usize);
+    while e < hi {
+        let c = text[e..].chars().next().expect("e < len");
+        if c.is_whitespace() {
+            break;
+        }
+        e += c.len_utf8();
+    }
+    (s as u32, e as u32)
+}
+
+/// Boilerplate context for [`analyze`]: the table, the document's outlet and
+/// the shingle size.
+pub type BoilerContext<'a> = (&'a Boilerplate, OutletIndex, usize);
+
+/// Splits `text` into [`Sentence`]s with their content terms.
+pub fn analyze(
+    text: &str,
+    cache: &mut TermCache,
+    boiler: Option<BoilerContext<'_>>,
+) -> Vec<Sentence> {
+    let mut tokens = std::mem::take(&mut cache.tokens);
+    tokens.clear();
+    shingle::tokenize(text, &mut tokens);
+    let mut out = Vec::new();
+    for (first, last) in sentence_ranges(text, &tokens) {
+        let toks = &tokens[first as usize..last as usize];
+        let mut terms: Vec<Term> = toks
+            .iter()
+            .map(|t| cache.term(text, t))
+            .filter(|&t| t != 0)
+            .collect();
+        terms.sort_unstable();
+        terms.dedup();
+        let boilerplate = boiler.is_some_and(|(table, outlet, k)| {
+            toks.len() >= k && {
+                let windows = toks.len() + 1 - k;
+                let furniture = toks
+                    .windows(k)
+                    .filter(|w| table.contains(shingle::shingle_hash(w), outlet))
+                    .count();
+                furniture * 2 >= windows
+            }
+        });
+        out.push(Sentence {
+            bytes: sentence_bytes(text, &tokens, first as usize, last as usize),
+            tokens: (first, last),
+            terms,
+            boilerplate,
+        });
+    }
+    cache.tokens = tokens;
+    out
+}
+
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+/// LSH band keys of one sentence's terms: `bands` keys, each mixing the
+/// band number with `rows` MinHash minima. Appended to `out`.
+pub fn band_keys(terms: &[Term], bands: usize, rows: usize, out: &mut Vec<u32>) {
+    let mut mins = [u64::MAX; 64];
+    let n = bands * rows;
+    for &t in terms {
+        for (j, m) in mins[..n].iter_mut().enumerate() {
+            let h = mix(u64::from(t) ^ (j as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            *m = (*m).min(h);
+        }
+    }
+    for b in 0..bands {
+        let mut acc = mix(b as u64 + 1);
+        for m in &mins[b * rows..(b + 1) * rows] {
+            acc = mix(acc ^ m);
+        }
+        out.push((acc >> 32) as u32);
+    }
+}
+
+/// A document's distinct sentence band keys, sorted.
+pub fn sentence_keys(sentences: &[Sentence], cfg: &RewordConfig) -> Vec<u32> {
+    let mut keys = Vec::new();
+    for s in sentences
+        .iter()
+        .filter(|s| !s.boilerplate && s.terms.len() >= cfg.min_terms)
+    {
+        band_keys(&s.terms, cfg.bands, cfg.rows, &mut keys);
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// What candidate generation did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CandidateStats {
+    /// Band keys over all documents.
+    pub keys: u64,
+    /// Buckets over the cap, not expanded.
+    pub capped_buckets: u64,
+}
+
+/// Document pairs `(a, b)`, `a < b`, sorted and distinct, that share a
+/// sentence band key in a bucket of at most `cap` documents.
+pub fn candidate_pairs(keys: &[Vec<u32>], cap: usize) -> (Vec<(DocId, DocId)>, CandidateStats) {
+    let mut flat: Vec<u64> = keys
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(d, ks)| ks.iter().map(move |&k| (u64::from(k) << 32) | d as u64))
+        .collect();
+    flat.par_sort_unstable();
+    let mut stats = CandidateStats {
+        keys: flat.len() as u64,
+        ..Default::default()
+    };
+    let runs: Vec<&[u64]> = flat.chunk_by(|x, y| x >> 32 == y >> 32).collect();
+    stats.capped_buckets = runs.iter().filter(|r| r.len() > cap).count() as u64;
+    let mut pairs: Vec<u64> = runs
+        .par_iter()
+        .filter(|r| r.len() >= 2 && r.len() <= cap)
+        .flat_map_iter(|r| {
+            let docs: Vec<u64> = r.iter().map(|x| x & 0xffff_ffff).collect();
+            let mut out = Vec::with_capacity(docs.len() * (docs.len() - 1) / 2);
+            for (i, &a) in docs.iter().enumerate() {
+                for &b in &docs[i + 1..] {
+                    out.push((a << 32) | b);
+                }
+            }
+            out
+        })
+        .collect();
+    drop(flat);
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    let pairs = pairs
+        .into_iter()
+        .map(|p| (DocId((p >> 32) as u32), DocId(p as u32)))
+        .collect();
+    (pairs, stats)
+}
+
+/// Inverse document frequencies from a sample of documents.
+#[derive(Clone, Debug, Default)]
+pub struct Idf {
+    df: AHashMap<Term, u32>,
+    n: u32,
+}
+
+impl Idf {
+    /// Counts, for each term, the documents (term sets) it occurs in.
+    pub fn from_term_sets<'a>(sets: impl IntoIterator<Item = &'a [Term]>) -> Self {
+        let mut idf = Idf::default();
+        for set in sets {
+            idf.n += 1;
+            for &t in set {
+                *idf.df.entry(t).or_default() += 1;
+            }
+        }
+        idf
+    }
+
+    /// `ln((n + 1) / (df + 1)) + 1`: never zero, highest for unseen terms.
+    pub fn weight(&self, t: Term) -> f64 {
+        let df = self.df.get(&t).copied().unwrap_or(0);
+        (f64::from(self.n + 1) / f64::from(df + 1)).ln() + 1.0
+    }
+}
+
+/// The distinct terms of a whole document, for the idf sample.
+pub fn document_terms(sentences: &[Sentence]) -> Vec<Term> {
+    let mut t: Vec<Term> = sentences
+        .iter()
+        .filter(|s| !s.boilerplate)
+        .flat_map(|s| s.terms.iter().copied())
+        .collect();
+    t.sort_unstable();
+    t.dedup();
+    t
+}
+
+/// Similarity of two sentences' term sets: tf-idf cosine (binary term
+/// frequencies) and Dice overlap.
+///
+/// ```
+/// use wiretrace::reword::{Idf, similarity};
+/// let idf = Idf::default();
+/// let (cos, dice) = similarity(&[1, 2, 3, 4], &[2, 3, 4, 5], &idf);
+/// assert!((cos - 0.75).abs() < 1e-9 && (dice - 0.75).abs() < 1e-9);
+/// ```
+pub fn similarity(a: &[Term], b: &[Term], idf: &Idf) -> (f64, f64) {
+    if a.is_empty() || b.is_empty() {
+        return (0.0, 0.0);
+    }
+    let (mut i, mut j, mut shared, mut dot) = (0, 0, 0usize, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                let w = idf.weight(a[i]);
+                dot += w * w;
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let norm = |s: &[Term]| s.iter().map(|&t| idf.weight(t).powi(2)).sum::<f64>().sqrt();
+    let cos = dot / (norm(a) * norm(b));
+    let dice = 2.0 * shared as f64 / (a.len() + b.len()) as f64;
+    (cos.min(1.0), dice)
+}
+
+/// A document prepared for pair alignment.
+pub struct View<'a> {
+    text: &'a str,
+    sentences: Vec<Sentence>,
+    norms: Vec<f64>,
+    /// term → sentences holding it (usable sentences only).
+    postings: AHashMap<Term, Vec<u32>>,
+    /// Bytes of the sentences that are not boilerplate.
+    content_bytes: u64,
+}
+
+impl<'a> View<'a> {
+    /// Prepares `text` (sentences analysed by [`analyze`]).
+    pub fn new(text: &'a str, sentences: Vec<Sentence>, idf: &Idf, cfg: &RewordConfig) -> Self {
+        let norms = sentences
+            .iter()
+            .map(|s| {
+                s.terms
+                    .iter()
+                    .map(|&t| idf.weight(t).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .collect();
+        let mut postings: AHashMap<Term, Vec<u32>> = AHashMap::new();
+        for (i, s) in sentences.iter().enumerate() {
+            if usable(s, cfg) {
+                for &t in &s.terms {
+                    postings.entry(t).or_default().push(i as u32);
+                }
+            }
+        }
+        let content_bytes = sentences
+            .iter()
+            .filter(|s| !s.boilerplate)
+            .map(|s| u64::from(s.bytes.1 - s.bytes.0))
+            .sum();
+        View {
+            text,
+            sentences,
+            norms,
+            postings,
+            content_bytes,
+        }
+    }
+
+    /// The sentences.
+    pub fn sentences(&self) -> &[Sentence] {
+        &self.sentences
+    }
+}
+
+fn usable(s: &Sentence, cfg: &RewordConfig) -> bool {
+    !s.boilerplate && s.terms.len() >= cfg.min_terms
+}
+
+/// A candidate passage: sentence ranges (inclusive) on both sides, its
+/// tf-idf cosine, shared distinct terms and the seeds inside.
+struct Span {
+    ai: (u32, u32),
+    bj: (u32, u32),
+    cos: f64,
+    shared: u32,
+    seeds: u32,
+}
+
+/// A matched sentence pair.
+#[derive(Clone, Copy, Debug)]
+struct Seed {
+    i: u32,
+    j: u32,
+}
+
+/// The reworded passages of a pair and how much of each side they cover.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PairResult {
+    /// Passages in order of their start in A.
+    pub passages: Vec<Passage>,
+    /// Matched sentence pairs (seeds) inside the passages.
+    pub seeds: u32,
+    /// Share of A's non-boilerplate sentence bytes inside passages.
+    pub cover_a: f64,
+    /// Share of B's.
+    pub cover_b: f64,
+    /// Coverage weighted by passage cosine, of the better-covered side: the
+    /// pair's reworded score in [0, 1].
+    pub score: f64,
+}
+
+fn find(parent: &mut [u32], mut x: u32) -> u32 {
+    while parent[x as usize] != x {
+        parent[x as usize] = parent[parent[x as usize] as usize];
+        x = parent[x as usize];
+    }
+    x
+}
+
+/// tf-idf cosine of two spans of sentences (term frequencies summed).
+fn span_cosine(
+    a: &View<'_>,
+    ai: (u32, u32),
+    b: &View<'_>,
+    bj: (u32, u32),
+    idf: &Idf,
+) -> (f64, u32) {
+    let count = |v: &View<'_>, r: (u32, u32)| {
+        let mut m: AHashMap<Term, f64> = AHashMap::new();
+        for s in &v.sentences[r.0 as usize..=r.1 as usize] {
+            if s.boilerplate {
+                continue;
+            }
+            for &t in &s.terms {
+                *m.entry(t).or_default() += 1.0;
+            }
+        }
+        m
+    };
+    let (ma, mb) = (count(a, ai), count(b, bj));
+    let norm = |m: &AHashMap<Term, f64>| {
+        m.iter()
+            .map(|(&t, &c)| (c * idf.weight(t)).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let (mut dot, mut shared) = (0.0, 0u32);
+    for (t, &ca) in &ma {
+        if let Some(&cb) = mb.get(t) {
+            dot += ca * cb * idf.weight(*t).powi(2);
+            shared += 1;
+        }
+    }
+    let d = norm(&ma) * norm(&mb);
+    (if d > 0.0 { (dot / d).min(1.0) } else { 0.0 }, shared)
+}
+
+/// Aligns the reworded passages of two prepared documents.
+pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> PairResult {
+    // Seeds: every usable sentence of A against the sentences of B sharing
+    // a term, accumulated through B's postings.
+    let mut seeds: Vec<Seed> = Vec::new();
+    let mut dot = vec![0.0f64; b.sentences.len()];
+    let mut shared = vec![0u32; b.sentences.len()];
+    let mut touched: Vec<u32> = Vec::new();
+    for (i, sa) in a.sentences.iter().enumerate() {
+        if !usable(sa, cfg) {
+            continue;
+        }
+        for &t in &sa.terms {
+            if let Some(js) = b.postings.get(&t) {
+                let w = idf.weight(t).powi(2);
+                for &j in js {
+                    if shared[j as usize] == 0 {
+                        touched.push(j);
+                    }
+                    shared[j as usize] += 1;
+                    dot[j as usize] += w;
+                }
+            }
+        }
+        touched.sort_unstable();
+        for &j in &touched {
+            let ju = j as usize;
+            let cos = dot[ju] / (a.norms[i] * b.norms[ju]);
+            let dice =
+                2.0 * f64::from(shared[ju]) / (sa.terms.len() + b.sentences[ju].terms.len()) as f64;
+            if cos >= cfg.min_cosine && dice >= cfg.min_dice {
+                seeds.push(Seed { i: i as u32, j });
+            }
+            dot[ju] = 0.0;
+            shared[ju] = 0;
+        }
+        touched.clear();
+    }
+    if seeds.is_empty() {
+        return PairResult::default();
+    }
+    // Join seeds within max_gap sentences on both sides (seeds are in i order).
+    let gap = cfg.max_gap as u32 + 1;
+    let mut parent: Vec<u32> = (0..seeds.len() as u32).collect();
+    for x in 0..seeds.len() {
+        for y in x + 1..seeds.len() {
+            if seeds[y].i - seeds[x].i > gap {
+                break;
+            }
+            if seeds[y].j.abs_diff(seeds[x].j) <= gap {
+                let (rx, ry) = (find(&mut parent, x as u32), find(&mut parent, y as u32));
+                if rx != ry {
+                    parent[rx.max(ry) as usize] = rx.min(ry);
+                }
+            }
+        }
+    }
+    let mut groups: AHashMap<u32, Vec<Seed>> = AHashMap::new();
+    for (x, &seed) in seeds.iter().enumerate() {
+        let r = find(&mut parent, x as u32);
+        groups.entry(r).or_default().push(seed);
+    }
+    let mut groups: Vec<(u32, Vec<Seed>)> = groups.into_iter().collect();
+    groups.sort_unstable_by_key(|g| g.0);
+
+    let mut spans: Vec<Span> = Vec::new();
+    let consider = |group: &[Seed], spans: &mut Vec<_>| {
+        let ai = (
+            group.iter().map(|s| s.i).min().expect("non-empty"),
+            group.iter().map(|s| s.i).max().expect("non-empty"),
+        );
+        let bj = (
+            group.iter().map(|s| s.j).min().expect("non-empty"),
+            group.iter().map(|s| s.j).max().expect("non-empty"),
+        );
+        let (cos, shared) = span_cosine(a, ai, b, bj, idf);
+        (cos >= cfg.min_passage_cosine).then(|| {
+            spans.push(Span {
+                ai,
+                bj,
+                cos,
+                shared,
+                seeds: group.len() as u32,
+            })
+        })
+    };
+    for (_, group) in &groups {
+        if consider(group, &mut spans).is_none() && group.len() > 1 {
+            // The gaps diluted it: fall back to the seeds one by one.
+            for s in group {
+                consider(std::slice::from_ref(s), &mut spans);
+            }
+        }
+    }
+    let byte_span = |v: &View<'_>, r: (u32, u32)| {
+        (
+            v.sentences[r.0 as usize].bytes.0,
+            v.sentences[r.1 as usize].bytes.1,
+        )
+    };
+    let chars = |v: &View<'_>, r: (u32, u32)| v.text[r.0 as usize..r.1 as usize].chars().count();
+    spans.retain(|s| {
+        chars(a, byte_span(a, s.ai)) >= cfg.min_chars
+            && chars(b, byte_span(b, s.bj)) >= cfg.min_chars
+    });
+    // Overlaps: keep the best-scoring passage (cosine x length).
+    let score = |s: &Span| s.cos * f64::from(s.ai.1 - s.ai.0 + s.bj.1 - s.bj.0 + 2);
+    spans.sort_by(|x, y| {
+        score(y)
+            .total_cmp(&score(x))
+            .then(x.ai.cmp(&y.ai))
+            .then(x.bj.cmp(&y.bj))
+    });
+    let mut kept: Vec<Span> = Vec::new();
+    for s in spans {
+        let clash = kept.iter().any(|k| {
+            (s.ai.0 <= k.ai.1 && k.ai.0 <= s.ai.1) || (s.bj.0 <= k.bj.1 && k.bj.0 <= s.bj.1)
+        });
+        if !clash {
+            kept.push(s);
+        }
+    }
+    kept.sort_unstable_by_key(|s| s.ai);
+
+    let mut result = PairResult::default();
+    let (mut cov_a, mut cov_b, mut wa, mut wb) = (0u64, 0u64, 0.0, 0.0);
+    for Span {
+        ai,
+        bj,
+        cos,
+        shared: shared_terms,
+        seeds: n,
+    } in kept
+    {
+        let (ab, bb) = (byte_span(a, ai), byte_span(b, bj));
+        let (la, lb) = (u64::from(ab.1 - ab.0), u64::from(bb.1 - bb.0));
+        cov_a += la;
+        cov_b += lb;
+        wa += la as f64 * cos;
+        wb += lb as f64 * cos;
+        result.seeds += n;
+        result.passages.push(Passage {
+            a_first: a.sentences[ai.0 as usize].tokens.0,
+            a_last: a.sentences[ai.1 as usize].tokens.1,
+            b_first: b.sentences[bj.0 as usize].tokens.0,
+            b_last: b.sentences[bj.1 as usize].tokens.1,
+            a_chars: ab,
+            b_chars: bb,
+            a_bytes: ab,
+            b_bytes: bb,
+            matched: shared_terms,
+            similarity: cos,
+            kind: PassageKind::Reworded,
+        });
+    }
+    let share = |c: f64, total: u64| {
+        if total == 0 {
+            0.0
+        } else {
+            (c / total as f64).min(1.0)
+        }
+    };
+    result.cover_a = share(cov_a as f64, a.content_bytes);
+    result.cover_b = share(cov_b as f64, b.content_bytes);
+    result.score = share(wa, a.content_bytes).max(share(wb, b.content_bytes));
+    {
+        let mut ends: Vec<&mut u32> = result
+            .passages
+            .iter_mut()
+            .flat_map(|p| [&mut p.a_chars.0, &mut p.a_chars.1])
+            .collect();
+        to_chars(a.text, &mut ends);
+    }
+    let mut ends: Vec<&mut u32> = result
+        .passages
+        .iter_mut()
+        .flat_map(|p| [&mut p.b_chars.0, &mut p.b_chars.1])
+        .collect();
+    to_chars(b.text, &mut ends);
+    result
+}
+
+/// Convenience for callers that hold two texts: analyse, weigh by `idf`
+/// and align.
+pub fn align_texts(a: &str, b: &str, idf: &Idf, cfg: &RewordConfig) -> PairResult {
+    let mut cache = TermCache::default();
+    let va = View::new(a, analyze(a, &mut cache, None), idf, cfg);
+    let vb = View::new(b, analyze(b, &mut cache, None), idf, cfg);
+    align_pair(&va, &vb, idf, cfg)
+}
+
+/// The relation a pair gets from its reworded passages alone: `reworded`
+/// when they cover at least `containment` of one side with at least two
+/// matched sentences, else `partial`; `None` without passages.
+pub fn relation(r: &PairResult, cfg: &RewordConfig) -> Option<Relation> {
+    if r.passages.is_empty() {
+        None
+    } else if r.seeds >= 2 && r.cover_a.max(r.cover_b) >= cfg.containment {
+        Some(Relation::Reworded)
+    } else {
+        Some(Relation::Partial)
+    }
+}
+
+/// Adds reworded passages to a pair's word-aligned ones. A reworded passage
+/// that overlaps a verbatim passage is dropped (the word alignment is the
+/// exact account); one that overlaps only `edited` passages replaces them
+/// when it spans more of A than they do together (a mostly reworded text
+/// reads as one reworded passage, not as scattered edits), else it is
+/// dropped. Sorted by start in A.
+pub fn merge_passages(mut aligned: Vec<Passage>, reworded: &[Passage]) -> Vec<Passage> {
+    let overlaps = |x: (u32, u32), y: (u32, u32)| x.0 < y.1 && y.0 < x.1;
+    let clash =
+        |p: &Passage, r: &Passage| overlaps(p.a_bytes, r.a_bytes) || overlaps(p.b_bytes, r.b_bytes);
+    for r in reworded {
+        let hit: Vec<usize> = (0..aligned.len())
+            .filter(|&i| clash(&aligned[i], r))
+            .collect();
+        if hit.is_empty() {
+            aligned.push(r.clone());
+            continue;
+        }
+        let verbatim = hit.iter().any(|&i| aligned[i].is_verbatim());
+        let span: u32 = hit
+            .iter()
+            .map(|&i| aligned[i].a_bytes.1 - aligned[i].a_bytes.0)
+            .sum();
+        if !verbatim && r.a_bytes.1 - r.a_bytes.0 > span {
+            let mut i = 0;
+            aligned.retain(|_| {
+                i += 1;
+                !hit.contains(&(i - 1))
+            });
+            aligned.push(r.clone());
+        }
+    }
+    aligned.sort_by_key(|p| (p.a_chars.0, p.b_chars.0));
+    aligned
+}
+
+/// A pair with reworded passages; `a < b`.
+#[derive(Clone, Debug)]
+pub struct RewordedPair {
+    /// Smaller id.
+    pub a: DocId,
+    /// Larger id.
+    pub b: DocId,
+    /// What alignment found.
+    pub result: PairResult,
+}
+
+/// What the view did over a corpus, for the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ViewStats {
+    /// Sentences with enough content words to take part.
+    pub sentences: u64,
+    /// Distinct (document, band key) entries.
+    pub band_keys: u64,
+    /// Sentence buckets over the cap, not expanded.
+    pub capped_buckets: u64,
+    /// Candidate pairs from sentence buckets (rerun and excerpt pairs excluded).
+    pub candidates: u64,
+    /// Pairs aligned sentence by sentence (candidates plus verified partial pairs).
+    pub aligned_pairs: u64,
+    /// Pairs with at least one reworded passage.
+    pub pairs_with_passages: u64,
+}
+
+/// Runs the view over a corpus: band keys, candidates, sentence alignment.
+/// `settled(a, b)` marks pairs the shingle view already placed in one story
+/// (not aligned again); `extra` are pairs to align whatever their keys
+/// (the verified partial pairs). Returns the pairs with passages, by `(a, b)`.
+pub fn find_pairs(
+    texts: &[&str],
+    outlets: &[OutletIndex],
+    boiler: &Boilerplate,
+    k: usize,
+    settled: &(dyn Fn(DocId, DocId) -> bool + Sync),
+    extra: &[(DocId, DocId)],
+    cfg: &RewordConfig,
+) -> (Vec<RewordedPair>, ViewStats) {
+    let stride = texts.len().div_ceil(cfg.idf_sample).max(1);
+    let analysed: Vec<(Vec<u32>, Option<Vec<Term>>, u64)> = texts
+        .par_iter()
+        .zip(outlets.par_iter())
+        .enumerate()
+        .map_init(TermCache::default, |cache, (d, (text, &outlet))| {
+            let sentences = analyze(text, cache, Some((boiler, outlet, k)));
+            let usable = sentences.iter().filter(|s| usable(s, cfg)).count() as u64;
+            let sample = (d % stride == 0).then(|| document_terms(&sentences));
+            (sentence_keys(&sentences, cfg), sample, usable)
+        })
+        .collect();
+    let mut stats = ViewStats {
+        sentences: analysed.iter().map(|a| a.2).sum(),
+        ..ViewStats::default()
+    };
+    let idf = Idf::from_term_sets(analysed.iter().filter_map(|a| a.1.as_deref()));
+    let keys: Vec<Vec<u32>> = analysed.into_iter().map(|a| a.0).collect();
+    let (mut pairs, cstats) = candidate_pairs(&keys, cfg.bucket_cap);
+    drop(keys);
+    pairs.retain(|&(a, b)| !settled(a, b));
+    stats.band_keys = cstats.keys;
+    stats.capped_buckets = cstats.capped_buckets;
+    stats.candidates = pairs.len() as u64;
+    pairs.extend_from_slice(extra);
+    pairs.sort_unstable();
+    pairs.dedup();
+    stats.aligned_pairs = pairs.len() as u64;
+
+    let mut involved = vec![false; texts.len()];
+    for &(a, b) in &pairs {
+        involved[a.index()] = true;
+        involved[b.index()] = true;
+    }
+    let views: Vec<Option<View<'_>>> = texts
+        .par_iter()
+        .zip(outlets.par_iter())
+        .zip(involved.par_iter())
+        .map_init(TermCache::default, |cache, ((text, &outlet), &inv)| {
+            inv.then(|| {
+                View::new(
+                    text,
+                    analyze(text, cache, Some((boiler, outlet, k))),
+                    &idf,
+                    cfg,
+                )
+            })
+        })
+        .collect();
+    let found: Vec<RewordedPair> = pairs
+        .par_iter()
+        .filter_map(|&(a, b)| {
+            let (va, vb) = (views[a.index()].as_ref()?, views[b.index()].as_ref()?);
+            let result = align_pair(va, vb, &idf, cfg);
+            (!result.passages.is_empty()).then_some(RewordedPair { a, b, result })
+        })
+        .collect();
+    stats.pairs_with_passages = found.len() as u64;
+    (found, stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PUTIN_A: &str = "Russian President Vladimir Putin wants NATO to withdraw its troops and military equipment from countries that border Russia, which include Ukraine but also NATO allies like Estonia, Latvia and Lithuania.";
+    const PUTIN_B: &str = "Mr Putin has indicated that he also wants NATO to withdraw its troops and military equipment from all countries bordering Russia, including Ukraine and current NATO allies such as Estonia, Latvia and Lithuania.";
+
+    fn terms(s: &str) -> Vec<Term> {
+        let mut cache = TermCache::default();
+        analyze(s, &mut cache, None)
+            .into_iter()
+            .flat_map(|s| s.terms)
+            .collect()
+    }
+
+    #[test]
+    fn stemming_and_stopwords_make_reworded_sentences_close() {
+        let (a, b) = (terms(PUTIN_A), terms(PUTIN_B));
+        let (cos, dice) = similarity(&a, &b, &Idf::default());
+        assert!(cos > 0.75 && dice > 0.75, "cos {cos} dice {dice}");
+    }
+
+    #[test]
+    fn a_reworded_sentence_among_other_text_is_one_passage_with_exact_offsets() {
+        let a = format!(
+            "Officials met on Monday in Brussels for talks.\n\n{PUTIN_A}\n\nThe weather was cold and grey all week long."
+        );
+        let b =
+            format!("{PUTIN_B} Analysts expect the market for copper to rise sharply next year.");
+        let r = align_texts(&a, &b, &Idf::default(), &RewordConfig::default());
+        assert_eq!(r.passages.len(), 1, "{r:?}");
+        let p = &r.passages[0];
+        assert_eq!(p.kind, PassageKind::Reworded);
+        let pa: String = a
+            .chars()
+            .skip(p.a_chars.0 as usize)
+            .take((p.a_chars.1 - p.a_chars.0) as usize)
+            .collect();
+        let pb = &b[p.b_bytes.0 as usize..p.b_bytes.1 as usize];
+        assert_eq!(pa, PUTIN_A);
+        assert_eq!(pb, PUTIN_B);
+        assert!(r.score > 0.2 && r.score < 1.0);
+    }
+
+    #[test]
+    fn same_topic_different_sentences_do_not_match() {
+        let a = "Russia has massed about 100,000 troops near the border with Ukraine, raising fears of an invasion.";
+        let b = "NATO foreign ministers will meet in Brussels next week to discuss the alliance's response to Russia.";
+        let r = align_texts(
+            a,
+            b,
+            &Idf::default(),
+            &RewordConfig {
+                min_chars: 10,
+                ..RewordConfig::default()
+            },
+        );
+        assert!(r.passages.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn band_keys_agree_for_equal_sets_and_mostly_differ_for_disjoint_ones() {
+        let (mut x, mut y, mut z) = (Vec::new(), Vec::new(), Vec::new());
+        band_keys(&[5, 9, 13, 77, 90], 8, 2, &mut x);
+        band_keys(&[5, 9, 13, 77, 90], 8, 2, &mut y);
+        band_keys(&[6, 10, 14, 78, 91], 8, 2, &mut z);
+        assert_eq!(x, y);
+        assert!(x.iter().zip(&z).all(|(p, q)| p != q));
+    }
+
+    #[test]
+    fn candidate_pairs_come_from_shared_keys_and_respect_the_cap() {
+        let keys = vec![vec![1, 2], vec![2, 3], vec![3], vec![9], vec![9], vec![9]];
+        let (pairs, stats) = candidate_pairs(&keys, 2);
+        assert_eq!(pairs, [(DocId(0), DocId(1)), (DocId(1), DocId(2))]);
+        assert_eq!(stats.capped_buckets, 1);
+    }
+
+    #[test]
+    fn boilerplate_sentences_are_flagged() {
+        let text = "Leave a Reply to this story and tell us what you think of the news today.";
+        let mut toks = Vec::new();
+        shingle::tokenize(text, &mut toks);
+        let mut set: Vec<u32> = toks.windows(5).map(shingle::shingle_hash).collect();
+        set.sort_unstable();
+        set.dedup();
+        let table = Boilerplate::new(set, Vec::new());
+        let mut cache = TermCache::default();
+        let s = analyze(text, &mut cache, Some((&table, None, 5)));
+        assert!(s[0].boilerplate);
+    }
+}

@@ -36,6 +36,27 @@ pub enum Command {
     /// A and B are files (each read whole as one article) or, with --in, ids
     /// of articles in those inputs.
     Compare(CompareArgs),
+    /// Measure the reworded view's sentence match on labelled paraphrase pairs
+    /// (MRPC format): ROC AUC, and precision/recall at the thresholds in use
+    /// on a calibration split and a held-out split.
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// Labelled sentence pairs: msr_paraphrase_train.txt or the same layout
+    /// (Quality, #1 ID, #2 ID, #1 String, #2 String; tab-separated).
+    #[arg(long)]
+    pub mrpc: PathBuf,
+    /// Sentence cosine threshold to score (default: the scan's).
+    #[arg(long, default_value_t = RewordConfig::default().min_cosine)]
+    pub reword_cosine: f64,
+    /// Sentence Dice threshold to score (default: the scan's).
+    #[arg(long, default_value_t = RewordConfig::default().min_dice)]
+    pub reword_dice: f64,
+    /// Also write the figures as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -98,7 +119,10 @@ impl CompareArgs {
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Truth: NAME.truth.jsonl from `wiretrace synth`, or a CSV with doc_a,doc_b columns.
+    /// Truth: NAME.truth.jsonl from `wiretrace synth`, a CSV with doc_a,doc_b
+    /// columns, or a rewrite table with File,Task,Category columns (the
+    /// Clough-Stevenson layout: categories cut, light, heavy, non and orig),
+    /// which reports the ROC AUC of the pairs' score.
     #[arg(long)]
     pub truth: PathBuf,
     /// The directory `wiretrace scan --out` wrote.

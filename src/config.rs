@@ -396,6 +396,8 @@ pub struct RewordConfig {
     pub bands: usize,
     /// MinHash rows per band. Default 2.
     pub rows: usize,
+    /// Fewest shared sentence band keys for a candidate pair. Default 2.
+    pub min_hits: usize,
     /// Sentence buckets holding more documents than this are not expanded
     /// (shared furniture and stock phrases). Default 50.
     pub bucket_cap: usize,
@@ -410,6 +412,14 @@ pub struct RewordConfig {
     pub min_chars: usize,
     /// Smallest tf-idf cosine of a whole extended passage. Default 0.4.
     pub min_passage_cosine: f64,
+    /// Smallest share of the names and numbers of a passage's smaller side
+    /// found on the other side. Guards against filled-in templates that
+    /// share wording but not facts. Default 0.5.
+    pub min_key_agreement: f64,
+    /// Agreement on names and numbers over all of a pair's passages needed
+    /// for one to be a reworded version of the other (same story): a
+    /// reworded rerun keeps its facts. Default 0.75.
+    pub version_key_agreement: f64,
     /// Share of the smaller document covered by reworded passages at or
     /// above which it is a reworded version of the other (relation
     /// `reworded`, same story). Default 0.5.
@@ -426,11 +436,14 @@ impl Default for RewordConfig {
             bands: 8,
             rows: 2,
             bucket_cap: 50,
+            min_hits: 2,
             min_cosine: 0.5,
             min_dice: 0.4,
             max_gap: 3,
             min_chars: 120,
             min_passage_cosine: 0.4,
+            min_key_agreement: 0.5,
+            version_key_agreement: 0.75,
             containment: 0.5,
             idf_sample: 20_000,
         }
@@ -452,6 +465,12 @@ impl RewordConfig {
                 "bands x rows must be in 1..=64",
             ));
         }
+        if self.min_hits == 0 {
+            return Err(Error::config("--reword-min-hits", "must be at least 1"));
+        }
+        if self.min_hits == 0 {
+            return Err(Error::config("--reword-min-hits", "must be at least 1"));
+        }
         if self.bucket_cap < 2 {
             return Err(Error::config("--reword-bucket-cap", "must be at least 2"));
         }
@@ -459,6 +478,8 @@ impl RewordConfig {
             ("--reword-cosine", self.min_cosine),
             ("--reword-dice", self.min_dice),
             ("--reword-passage-cosine", self.min_passage_cosine),
+            ("--reword-key-agreement", self.min_key_agreement),
+            ("--reword-version-key-agreement", self.version_key_agreement),
             ("--reword-containment", self.containment),
         ] {
             if !(v > 0.0 && v <= 1.0) {

@@ -244,10 +244,10 @@ pub fn evaluate(truth: &TruthSet, report_dir: &Path) -> Result<Evaluation> {
         let rec = rec.map_err(|e| bad(&pairs_path, i as u64 + 2, e))?;
         let ids = (truth.index.get(&rec[ca]), truth.index.get(&rec[cb]));
         match (&rec[cr], ids) {
-            ("rerun" | "excerpt", (Some(&a), Some(&b))) if a != b => {
+            ("rerun" | "excerpt" | "reworded", (Some(&a), Some(&b))) if a != b => {
                 reported.insert(ordered(a, b));
             }
-            ("rerun" | "excerpt", _) => unknown += 1,
+            ("rerun" | "excerpt" | "reworded", _) => unknown += 1,
             ("partial", (Some(&a), Some(&b))) if a != b => partial.push(ordered(a, b)),
             _ => {}
         }
@@ -760,4 +760,133 @@ mod tests {
         let z = t(vec![seg(0, 5, 45), seg(1, 47, 85)]);
         assert_eq!(truth_cases(&x, &z), [span(10, 90, 5, 85)]);
     }
+}
+
+/// Mean score and share related, for one category of rewritten texts.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CategoryScore {
+    /// `cut`, `light`, `heavy` or `non` (the Clough-Stevenson levels).
+    pub category: String,
+    /// Texts in the category.
+    pub texts: usize,
+    /// Mean `score` of the text against its source (0 when not reported).
+    pub mean_score: f64,
+    /// Texts reported as related to their source at all.
+    pub related: usize,
+}
+
+/// How well the scan's pair `score` separates texts rewritten from a
+/// source from texts written independently on the same topic.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RewriteEvaluation {
+    /// Texts scored against their source.
+    pub texts: usize,
+    /// ROC AUC of `score`: rewritten (cut, light, heavy) against `non`.
+    pub auc: f64,
+    /// By category, in the order cut, light, heavy, non.
+    pub by_category: Vec<CategoryScore>,
+}
+
+/// Whether `path` is a rewrite table (`File,Task,Category` columns, as the
+/// Clough-Stevenson corpus of short answers ships it).
+pub fn is_rewrite_table(path: &Path) -> bool {
+    csv::Reader::from_path(path)
+        .and_then(|mut r| r.headers().cloned())
+        .is_ok_and(|h| {
+            ["File", "Task", "Category"]
+                .iter()
+                .all(|c| h.iter().any(|x| x == *c))
+        })
+}
+
+/// Scores each text against the source of its task (`orig` rows name the
+/// sources) using `pairs.csv`'s `score` column.
+pub fn evaluate_rewrites(table: &Path, report_dir: &Path) -> Result<RewriteEvaluation> {
+    let mut rdr = csv::Reader::from_path(table).map_err(|e| bad(table, 0, e))?;
+    let headers = rdr.headers().map_err(|e| bad(table, 1, e))?.clone();
+    let col = |name| column(&headers, table, name);
+    let (cf, ct, cc) = (col("File")?, col("Task")?, col("Category")?);
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| bad(table, i as u64 + 2, e))?;
+        rows.push((
+            rec[cf].to_string(),
+            rec[ct].to_string(),
+            rec[cc].to_string(),
+        ));
+    }
+    let source: AHashMap<&str, &str> = rows
+        .iter()
+        .filter(|r| r.2 == "orig")
+        .map(|r| (r.1.as_str(), r.0.as_str()))
+        .collect();
+    let pairs_path = report_dir.join("pairs.csv");
+    let mut prdr = csv::Reader::from_path(&pairs_path).map_err(|e| bad(&pairs_path, 0, e))?;
+    let ph = prdr.headers().map_err(|e| bad(&pairs_path, 1, e))?.clone();
+    let pcol = |name| column(&ph, &pairs_path, name);
+    let (ca, cb, cs) = (pcol("doc_a")?, pcol("doc_b")?, pcol("score")?);
+    let mut score: AHashMap<(String, String), f64> = AHashMap::new();
+    for (i, rec) in prdr.records().enumerate() {
+        let rec = rec.map_err(|e| bad(&pairs_path, i as u64 + 2, e))?;
+        let s: f64 = rec[cs]
+            .parse()
+            .map_err(|e| bad(&pairs_path, i as u64 + 2, e))?;
+        score.insert((rec[ca].to_string(), rec[cb].to_string()), s);
+    }
+    let mut scored: Vec<(f64, bool)> = Vec::new();
+    let mut by: Vec<CategoryScore> = ["cut", "light", "heavy", "non"]
+        .iter()
+        .map(|c| CategoryScore {
+            category: c.to_string(),
+            texts: 0,
+            mean_score: 0.0,
+            related: 0,
+        })
+        .collect();
+    for (file, task, category) in rows.iter().filter(|r| r.2 != "orig") {
+        let Some(src) = source.get(task.as_str()) else {
+            continue;
+        };
+        let key = if file.as_str() < *src {
+            (file.clone(), src.to_string())
+        } else {
+            (src.to_string(), file.clone())
+        };
+        let s = score.get(&key).copied();
+        scored.push((s.unwrap_or(0.0), category != "non"));
+        if let Some(c) = by.iter_mut().find(|c| c.category == *category) {
+            c.texts += 1;
+            c.mean_score += s.unwrap_or(0.0);
+            c.related += usize::from(s.is_some());
+        }
+    }
+    for c in &mut by {
+        if c.texts > 0 {
+            c.mean_score /= c.texts as f64;
+        }
+    }
+    Ok(RewriteEvaluation {
+        texts: scored.len(),
+        auc: crate::calibrate::auc(&scored),
+        by_category: by,
+    })
+}
+
+/// The rewrite evaluation as a table.
+pub fn render_rewrites(e: &RewriteEvaluation) -> String {
+    use std::fmt::Write as _;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{} texts scored against their source: ROC AUC {:.4} (rewritten vs independent)",
+        e.texts, e.auc
+    );
+    for c in &e.by_category {
+        let _ = writeln!(
+            t,
+            "  {:<6} {:>3} texts  mean score {:.4}  related to the source {}",
+            c.category, c.texts, c.mean_score, c.related
+        );
+    }
+    t
 }

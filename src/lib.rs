@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod boilerplate;
+pub mod calibrate;
 pub mod cluster;
 pub mod config;
 pub mod document;

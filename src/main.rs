@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command, CompareArgs, EvalArgs, ScanArgs, SynthArgs};
+use cli::{CalibrateArgs, Cli, Command, CompareArgs, EvalArgs, ScanArgs, SynthArgs};
 use wiretrace::align::PassageKind;
 
 fn main() -> ExitCode {
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Synth(args) => run_synth(&args),
         Command::Eval(args) => run_eval(&args),
         Command::Compare(args) => run_compare(&args),
+        Command::Calibrate(args) => run_calibrate(&args),
     };
     match result {
         Ok(code) => code,
@@ -105,6 +106,17 @@ fn run_synth(args: &SynthArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    if wiretrace::eval::is_rewrite_table(&args.truth) {
+        let eval = wiretrace::eval::evaluate_rewrites(&args.truth, &args.report)?;
+        print!("{}", wiretrace::eval::render_rewrites(&eval));
+        if let Some(path) = &args.json {
+            wiretrace::report::write_atomic(path, |w| {
+                serde_json::to_writer_pretty(&mut *w, &eval)?;
+                w.write_all(b"\n")
+            })?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let truth = wiretrace::eval::TruthSet::load(&args.truth)?;
     let eval = wiretrace::eval::evaluate(&truth, &args.report)?;
     print!("{}", wiretrace::eval::render(&eval));
@@ -115,6 +127,59 @@ fn run_eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         })?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_calibrate(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
+    use wiretrace::calibrate;
+    let cfg = wiretrace::config::RewordConfig {
+        min_cosine: args.reword_cosine,
+        min_dice: args.reword_dice,
+        ..Default::default()
+    };
+    cfg.validate()?;
+    let (pairs, bad) = calibrate::read_mrpc(&args.mrpc)?;
+    for b in bad.iter().take(20) {
+        eprintln!("warning: skipped {b}");
+    }
+    let c = calibrate::calibrate(&pairs, bad.len(), &cfg);
+    let line = |name: &str, s: &calibrate::Scores| {
+        format!(
+            "{name}: precision {:.3}  recall {:.3}  F1 {:.3}  ({} pairs, {} paraphrases)",
+            s.precision, s.recall, s.f1, s.pairs, s.positives
+        )
+    };
+    println!(
+        "{} lines read, {} pairs scored, {} skipped",
+        c.lines,
+        c.lines - c.skipped,
+        c.skipped
+    );
+    println!(
+        "sentence cosine ROC AUC: calibration {:.3}, held-out {:.3}",
+        c.auc_calibration, c.auc_held_out
+    );
+    println!(
+        "thresholds in use: cosine >= {:.2} and dice >= {:.2}",
+        c.configured.0, c.configured.1
+    );
+    println!("  {}", line("calibration", &c.configured_calibration));
+    println!("  {}", line("held-out   ", &c.configured_held_out));
+    println!(
+        "best F1 on calibration: cosine >= {:.2} and dice >= {:.2}",
+        c.best_f1.0, c.best_f1.1
+    );
+    println!("  {}", line("held-out   ", &c.best_f1_held_out));
+    if let Some(path) = &args.json {
+        wiretrace::report::write_atomic(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &c)?;
+            w.write_all(b"\n")
+        })?;
+    }
+    Ok(if bad.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Finds the two articles: files when they exist and no --in is given,

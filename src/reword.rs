@@ -149,12 +149,36 @@ pub struct Sentence {
     pub tokens: (u32, u32),
     /// Distinct content terms, sorted.
     pub terms: Vec<Term>,
+    /// Distinct key terms, sorted: names and numbers (content terms of
+    /// words with a digit, or capitalised other than the sentence's first).
+    pub keys: Vec<Term>,
+    /// Distinct number terms (words with a digit), sorted.
+    pub numbers: Vec<Term>,
     /// Mostly boilerplate shingles: takes no part in matching.
     pub boilerplate: bool,
 }
 
-/// Token ranges of the sentences of `text`. A sentence ends where the gap
-/// between two words holds a line break, or `.`, `!` or `?` followed by
+/// Whether a gap between words holds a blank line (a paragraph break).
+fn blank_line(gap: &[u8]) -> bool {
+    let mut newlines = 0;
+    for &b in gap {
+        match b {
+            b'\n' => {
+                newlines += 1;
+                if newlines == 2 {
+                    return true;
+                }
+            }
+            b' ' | b'\t' | b'\r' => {}
+            _ => newlines = 0,
+        }
+    }
+    false
+}
+
+/// Token ranges of the sentences of `text`. A sentence ends at a paragraph
+/// break (a blank line; single line breaks of hard-wrapped text do not end
+/// one), or where the gap between two words holds `.`, `!` or `?` followed by
 /// white space and a word that does not start in lower case; a full stop
 /// right after a known abbreviation or a single letter (`U.S.`) does not
 /// end one.
@@ -162,7 +186,7 @@ pub struct Sentence {
 /// ```
 /// use wiretrace::reword::sentence_ranges;
 /// use wiretrace::shingle::tokenize;
-/// let text = "Mr. Putin met U.S. envoys. They talked.\nNext line";
+/// let text = "Mr. Putin met U.S. envoys. They\ntalked.\n\nNext line";
 /// let mut toks = Vec::new();
 /// tokenize(text, &mut toks);
 /// assert_eq!(sentence_ranges(text, &toks), [(0, 6), (6, 8), (8, 10)]);
@@ -177,7 +201,7 @@ pub fn sentence_ranges(text: &str, tokens: &[Token]) -> Vec<(u32, u32)> {
             None => true,
             Some(next) => {
                 let gap = &bytes[tokens[i].end as usize..next.start as usize];
-                if gap.contains(&b'\n') {
+                if blank_line(gap) {
                     true
                 } else if let Some(p) = gap.iter().position(|&b| matches!(b, b'.' | b'!' | b'?')) {
                     let spaced = gap[p..].iter().any(|b| b.is_ascii_whitespace());
@@ -204,6 +228,31 @@ pub fn sentence_ranges(text: &str, tokens: &[Token]) -> Vec<(u32, u32)> {
         }
     }
     out
+}
+
+/// Whether token `n` (with digits) is followed by more of the same number:
+/// the next token has digits and the gap is one of `.,/-`.
+fn continues_number(text: &str, toks: &[Token], n: usize) -> bool {
+    toks.get(n + 1).is_some_and(|next| {
+        let gap = &text.as_bytes()[toks[n].end as usize..next.start as usize];
+        gap.len() == 1
+            && matches!(gap[0], b'.' | b',' | b'/' | b'-')
+            && text.as_bytes()[next.start as usize..next.end as usize]
+                .iter()
+                .all(u8::is_ascii_digit)
+    })
+}
+
+/// Byte offset where the number ending at token `n` starts.
+fn number_start(text: &str, toks: &[Token], mut n: usize) -> usize {
+    while n > 0 && continues_number(text, toks, n - 1) {
+        let prev = &text.as_bytes()[toks[n - 1].start as usize..toks[n - 1].end as usize];
+        if !prev.iter().all(u8::is_ascii_digit) {
+            break;
+        }
+        n -= 1;
+    }
+    toks[n].start as usize
 }
 
 /// Byte span of a sentence of tokens `[first, last)`: widened left over an
@@ -251,13 +300,34 @@ pub fn analyze(
     let mut out = Vec::new();
     for (first, last) in sentence_ranges(text, &tokens) {
         let toks = &tokens[first as usize..last as usize];
-        let mut terms: Vec<Term> = toks
-            .iter()
-            .map(|t| cache.term(text, t))
-            .filter(|&t| t != 0)
-            .collect();
+        let mut terms: Vec<Term> = Vec::with_capacity(toks.len());
+        let mut keys: Vec<Term> = Vec::new();
+        let mut numbers: Vec<Term> = Vec::new();
+        for (n, t) in toks.iter().enumerate() {
+            let word = &text.as_bytes()[t.start as usize..t.end as usize];
+            let digits = word.iter().any(u8::is_ascii_digit);
+            if digits && !continues_number(text, toks, n) {
+                // One number however it is punctuated: 3.6, 100,000, 1-1/4.
+                let start = number_start(text, toks, n);
+                let key = (xxh3_64(&text.as_bytes()[start..t.end as usize]) >> 32) as u32;
+                numbers.push(key.max(1));
+            }
+            let term = cache.term(text, t);
+            if term == 0 {
+                continue;
+            }
+            terms.push(term);
+            let first = text[t.start as usize..].chars().next().unwrap_or(' ');
+            if digits || (n > 0 && first.is_uppercase()) {
+                keys.push(term);
+            }
+        }
         terms.sort_unstable();
         terms.dedup();
+        keys.sort_unstable();
+        keys.dedup();
+        numbers.sort_unstable();
+        numbers.dedup();
         let boilerplate = boiler.is_some_and(|(table, outlet, k)| {
             toks.len() >= k && {
                 let windows = toks.len() + 1 - k;
@@ -272,6 +342,8 @@ pub fn analyze(
             bytes: sentence_bytes(text, &tokens, first as usize, last as usize),
             tokens: (first, last),
             terms,
+            keys,
+            numbers,
             boilerplate,
         });
     }
@@ -330,9 +402,13 @@ pub struct CandidateStats {
     pub capped_buckets: u64,
 }
 
-/// Document pairs `(a, b)`, `a < b`, sorted and distinct, that share a
-/// sentence band key in a bucket of at most `cap` documents.
-pub fn candidate_pairs(keys: &[Vec<u32>], cap: usize) -> (Vec<(DocId, DocId)>, CandidateStats) {
+/// Document pairs `(a, b)`, `a < b`, sorted and distinct, that share at
+/// least `min_hits` sentence band keys in buckets of at most `cap` documents.
+pub fn candidate_pairs(
+    keys: &[Vec<u32>],
+    cap: usize,
+    min_hits: usize,
+) -> (Vec<(DocId, DocId)>, CandidateStats) {
     let mut flat: Vec<u64> = keys
         .par_iter()
         .enumerate()
@@ -361,10 +437,10 @@ pub fn candidate_pairs(keys: &[Vec<u32>], cap: usize) -> (Vec<(DocId, DocId)>, C
         .collect();
     drop(flat);
     pairs.par_sort_unstable();
-    pairs.dedup();
     let pairs = pairs
-        .into_iter()
-        .map(|p| (DocId((p >> 32) as u32), DocId(p as u32)))
+        .chunk_by(|x, y| x == y)
+        .filter(|run| run.len() >= min_hits)
+        .map(|run| (DocId((run[0] >> 32) as u32), DocId(run[0] as u32)))
         .collect();
     (pairs, stats)
 }
@@ -528,6 +604,9 @@ pub struct PairResult {
     /// Coverage weighted by passage cosine, of the better-covered side: the
     /// pair's reworded score in [0, 1].
     pub score: f64,
+    /// Agreement on names and numbers over all passages (see
+    /// [`RewordConfig::version_key_agreement`]).
+    pub key_agreement: f64,
 }
 
 fn find(parent: &mut [u32], mut x: u32) -> u32 {
@@ -574,6 +653,39 @@ fn span_cosine(
     }
     let d = norm(&ma) * norm(&mb);
     (if d > 0.0 { (dot / d).min(1.0) } else { 0.0 }, shared)
+}
+
+/// Agreement of two spans on names and numbers: for key terms, and for
+/// numbers alone, the shared share of the smaller side (1 when a side has
+/// none); the smaller of the two. Reworded copies keep who, where and how
+/// many; filled-in templates (bond issues, daily market figures) share
+/// their wording but not these.
+fn key_agreement(a: &View<'_>, ai: &[(u32, u32)], b: &View<'_>, bj: &[(u32, u32)]) -> f64 {
+    fn collect(v: &View<'_>, rs: &[(u32, u32)], pick: fn(&Sentence) -> &[Term]) -> Vec<Term> {
+        let mut k: Vec<Term> = rs
+            .iter()
+            .flat_map(|r| &v.sentences[r.0 as usize..=r.1 as usize])
+            .filter(|s| !s.boilerplate)
+            .flat_map(|s| pick(s).iter().copied())
+            .collect();
+        k.sort_unstable();
+        k.dedup();
+        k
+    }
+    let share = |ka: Vec<Term>, kb: Vec<Term>| {
+        let smaller = ka.len().min(kb.len());
+        if smaller == 0 {
+            return 1.0;
+        }
+        let shared = ka.iter().filter(|k| kb.binary_search(k).is_ok()).count();
+        shared as f64 / smaller as f64
+    };
+    let keys = share(collect(a, ai, |s| &s.keys), collect(b, bj, |s| &s.keys));
+    let numbers = share(
+        collect(a, ai, |s| &s.numbers),
+        collect(b, bj, |s| &s.numbers),
+    );
+    keys.min(numbers)
 }
 
 /// Aligns the reworded passages of two prepared documents.
@@ -652,15 +764,17 @@ pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> 
             group.iter().map(|s| s.j).max().expect("non-empty"),
         );
         let (cos, shared) = span_cosine(a, ai, b, bj, idf);
-        (cos >= cfg.min_passage_cosine).then(|| {
-            spans.push(Span {
-                ai,
-                bj,
-                cos,
-                shared,
-                seeds: group.len() as u32,
+        (cos >= cfg.min_passage_cosine
+            && key_agreement(a, &[ai], b, &[bj]) >= cfg.min_key_agreement)
+            .then(|| {
+                spans.push(Span {
+                    ai,
+                    bj,
+                    cos,
+                    shared,
+                    seeds: group.len() as u32,
+                })
             })
-        })
     };
     for (_, group) in &groups {
         if consider(group, &mut spans).is_none() && group.len() > 1 {
@@ -702,6 +816,8 @@ pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> 
 
     let mut result = PairResult::default();
     let (mut cov_a, mut cov_b, mut wa, mut wb) = (0u64, 0u64, 0.0, 0.0);
+    let ranges_a: Vec<(u32, u32)> = kept.iter().map(|s| s.ai).collect();
+    let ranges_b: Vec<(u32, u32)> = kept.iter().map(|s| s.bj).collect();
     for Span {
         ai,
         bj,
@@ -741,6 +857,7 @@ pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> 
     result.cover_a = share(cov_a as f64, a.content_bytes);
     result.cover_b = share(cov_b as f64, b.content_bytes);
     result.score = share(wa, a.content_bytes).max(share(wb, b.content_bytes));
+    result.key_agreement = key_agreement(a, &ranges_a, b, &ranges_b);
     {
         let mut ends: Vec<&mut u32> = result
             .passages
@@ -769,11 +886,15 @@ pub fn align_texts(a: &str, b: &str, idf: &Idf, cfg: &RewordConfig) -> PairResul
 
 /// The relation a pair gets from its reworded passages alone: `reworded`
 /// when they cover at least `containment` of one side with at least two
-/// matched sentences, else `partial`; `None` without passages.
+/// matched sentences and agree on names and numbers (at least
+/// `version_key_agreement`), else `partial`; `None` without passages.
 pub fn relation(r: &PairResult, cfg: &RewordConfig) -> Option<Relation> {
     if r.passages.is_empty() {
         None
-    } else if r.seeds >= 2 && r.cover_a.max(r.cover_b) >= cfg.containment {
+    } else if r.seeds >= 2
+        && r.cover_a.max(r.cover_b) >= cfg.containment
+        && r.key_agreement >= cfg.version_key_agreement
+    {
         Some(Relation::Reworded)
     } else {
         Some(Relation::Partial)
@@ -875,7 +996,7 @@ pub fn find_pairs(
     };
     let idf = Idf::from_term_sets(analysed.iter().filter_map(|a| a.1.as_deref()));
     let keys: Vec<Vec<u32>> = analysed.into_iter().map(|a| a.0).collect();
-    let (mut pairs, cstats) = candidate_pairs(&keys, cfg.bucket_cap);
+    let (mut pairs, cstats) = candidate_pairs(&keys, cfg.bucket_cap, cfg.min_hits);
     drop(keys);
     pairs.retain(|&(a, b)| !settled(a, b));
     stats.band_keys = cstats.keys;
@@ -991,7 +1112,7 @@ mod tests {
     #[test]
     fn candidate_pairs_come_from_shared_keys_and_respect_the_cap() {
         let keys = vec![vec![1, 2], vec![2, 3], vec![3], vec![9], vec![9], vec![9]];
-        let (pairs, stats) = candidate_pairs(&keys, 2);
+        let (pairs, stats) = candidate_pairs(&keys, 2, 1);
         assert_eq!(pairs, [(DocId(0), DocId(1)), (DocId(1), DocId(2))]);
         assert_eq!(stats.capped_buckets, 1);
     }

@@ -374,6 +374,13 @@ pub struct SynthArgs {
     /// Share of words substituted in such a rerun.
     #[arg(long, default_value_t = SynthConfig::default().substitute_rate)]
     pub substitute_rate: f64,
+    /// Probability that a rerun is reworded sentence by sentence (synonym
+    /// swaps, reordered clauses, dropped modifiers).
+    #[arg(long, default_value_t = SynthConfig::default().reword)]
+    pub reword: f64,
+    /// Share of content words swapped in a reworded rerun.
+    #[arg(long, default_value_t = SynthConfig::default().reword_rate)]
+    pub reword_rate: f64,
     /// Probability that a rerun drops one or two sentences.
     #[arg(long, default_value_t = SynthConfig::default().sentence_drop)]
     pub sentence_drop: f64,
@@ -412,6 +419,8 @@ impl SynthArgs {
             byline: self.byline,
             substitute: self.substitute,
             substitute_rate: self.substitute_rate,
+            reword: self.reword,
+            reword_rate: self.reword_rate,
             sentence_drop: self.sentence_drop,
             paragraph_swap: self.paragraph_swap,
             ocr_outlets: self.ocr_outlets,

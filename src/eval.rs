@@ -193,7 +193,7 @@ pub struct EditRecall {
 /// The full evaluation.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Evaluation {
-    /// rerun/excerpt rows of pairs.csv against same-story pairs.
+    /// Same-story rows of pairs.csv (rerun, excerpt, reworded) against same-story pairs.
     pub pairs: Prf,
     /// Recall by edit type (synth truth only).
     pub recall_by_edit: Vec<EditRecall>,
@@ -430,7 +430,7 @@ pub fn render(e: &Evaluation) -> String {
     let _ = writeln!(
         t,
         "{:<28} {:>9.4} {:>9.4} {:>9.4}   ({} of {} true pairs, {} reported)",
-        "pairs (rerun+excerpt)",
+        "pairs (same story)",
         e.pairs.precision,
         e.pairs.recall,
         e.pairs.f1,
@@ -683,6 +683,8 @@ pub fn evaluate_passages(
         let kinds: Vec<&str> = edit_kinds(x).into_iter().chain(edit_kinds(y)).collect();
         let subset = if x.story != y.story {
             "copied passage (follow-up)"
+        } else if kinds.contains(&"reworded") {
+            "rerun, reworded"
         } else if kinds.contains(&"noisy") {
             "rerun, OCR noise"
         } else if kinds.contains(&"substituted") {

@@ -95,6 +95,17 @@ pub struct TermCache {
 
 const CACHE_LIMIT: usize = 1 << 20;
 
+thread_local! {
+    /// One term cache per worker thread for the life of the thread (rayon's
+    /// `map_init` would start a cold one for every split of the work).
+    static CACHE: std::cell::RefCell<TermCache> = std::cell::RefCell::new(TermCache::default());
+}
+
+/// Runs `f` with this thread's term cache.
+pub fn with_cache<R>(f: impl FnOnce(&mut TermCache) -> R) -> R {
+    CACHE.with(|c| f(&mut c.borrow_mut()))
+}
+
 impl TermCache {
     /// The term of a token, or 0 for stopwords, one-letter words and
     /// numbers made only of zeros.
@@ -382,10 +393,7 @@ pub fn band_keys(terms: &[Term], bands: usize, rows: usize, out: &mut Vec<u32>) 
 /// A document's distinct sentence band keys, sorted.
 pub fn sentence_keys(sentences: &[Sentence], cfg: &RewordConfig) -> Vec<u32> {
     let mut keys = Vec::new();
-    for s in sentences
-        .iter()
-        .filter(|s| !s.boilerplate && s.terms.len() >= cfg.min_terms)
-    {
+    for s in sentences.iter().filter(|s| usable(s, cfg)) {
         band_keys(&s.terms, cfg.bands, cfg.rows, &mut keys);
     }
     keys.sort_unstable();
@@ -448,27 +456,37 @@ pub fn candidate_pairs(
 /// Inverse document frequencies from a sample of documents.
 #[derive(Clone, Debug, Default)]
 pub struct Idf {
-    df: AHashMap<Term, u32>,
-    n: u32,
+    /// Weight of every sampled term.
+    weights: AHashMap<Term, f64>,
+    /// Weight of a term the sample never saw.
+    unseen: f64,
 }
 
 impl Idf {
     /// Counts, for each term, the documents (term sets) it occurs in.
     pub fn from_term_sets<'a>(sets: impl IntoIterator<Item = &'a [Term]>) -> Self {
-        let mut idf = Idf::default();
+        let mut df: AHashMap<Term, u32> = AHashMap::new();
+        let mut n = 0u32;
         for set in sets {
-            idf.n += 1;
+            n += 1;
             for &t in set {
-                *idf.df.entry(t).or_default() += 1;
+                *df.entry(t).or_default() += 1;
             }
         }
-        idf
+        let w = |df: u32| (f64::from(n + 1) / f64::from(df + 1)).ln() + 1.0;
+        Idf {
+            weights: df.into_iter().map(|(t, d)| (t, w(d))).collect(),
+            unseen: w(0),
+        }
     }
 
-    /// `ln((n + 1) / (df + 1)) + 1`: never zero, highest for unseen terms.
+    /// `ln((n + 1) / (df + 1)) + 1` for a term in `df` of `n` sampled
+    /// documents: never zero, highest for unseen terms.
     pub fn weight(&self, t: Term) -> f64 {
-        let df = self.df.get(&t).copied().unwrap_or(0);
-        (f64::from(self.n + 1) / f64::from(df + 1)).ln() + 1.0
+        if self.weights.is_empty() {
+            return 1.0;
+        }
+        self.weights.get(&t).copied().unwrap_or(self.unseen)
     }
 }
 
@@ -522,8 +540,8 @@ pub struct View<'a> {
     text: &'a str,
     sentences: Vec<Sentence>,
     norms: Vec<f64>,
-    /// term → sentences holding it (usable sentences only).
-    postings: AHashMap<Term, Vec<u32>>,
+    /// `(term, sentence)` for the usable sentences, sorted.
+    postings: Vec<(Term, u32)>,
     /// Bytes of the sentences that are not boilerplate.
     content_bytes: u64,
 }
@@ -531,24 +549,21 @@ pub struct View<'a> {
 impl<'a> View<'a> {
     /// Prepares `text` (sentences analysed by [`analyze`]).
     pub fn new(text: &'a str, sentences: Vec<Sentence>, idf: &Idf, cfg: &RewordConfig) -> Self {
-        let norms = sentences
-            .iter()
-            .map(|s| {
+        let mut norms = Vec::with_capacity(sentences.len());
+        let mut postings = Vec::new();
+        for (i, s) in sentences.iter().enumerate() {
+            norms.push(
                 s.terms
                     .iter()
                     .map(|&t| idf.weight(t).powi(2))
                     .sum::<f64>()
-                    .sqrt()
-            })
-            .collect();
-        let mut postings: AHashMap<Term, Vec<u32>> = AHashMap::new();
-        for (i, s) in sentences.iter().enumerate() {
+                    .sqrt(),
+            );
             if usable(s, cfg) {
-                for &t in &s.terms {
-                    postings.entry(t).or_default().push(i as u32);
-                }
+                postings.extend(s.terms.iter().map(|&t| (t, i as u32)));
             }
         }
+        postings.sort_unstable();
         let content_bytes = sentences
             .iter()
             .filter(|s| !s.boilerplate)
@@ -625,30 +640,37 @@ fn span_cosine(
     bj: (u32, u32),
     idf: &Idf,
 ) -> (f64, u32) {
+    // (term, count) of a span's non-boilerplate sentences, sorted by term.
     let count = |v: &View<'_>, r: (u32, u32)| {
-        let mut m: AHashMap<Term, f64> = AHashMap::new();
-        for s in &v.sentences[r.0 as usize..=r.1 as usize] {
-            if s.boilerplate {
-                continue;
-            }
-            for &t in &s.terms {
-                *m.entry(t).or_default() += 1.0;
-            }
-        }
-        m
+        let mut t: Vec<Term> = v.sentences[r.0 as usize..=r.1 as usize]
+            .iter()
+            .filter(|s| !s.boilerplate)
+            .flat_map(|s| s.terms.iter().copied())
+            .collect();
+        t.sort_unstable();
+        t.chunk_by(|x, y| x == y)
+            .map(|run| (run[0], run.len() as f64))
+            .collect::<Vec<(Term, f64)>>()
     };
     let (ma, mb) = (count(a, ai), count(b, bj));
-    let norm = |m: &AHashMap<Term, f64>| {
+    let norm = |m: &[(Term, f64)]| {
         m.iter()
-            .map(|(&t, &c)| (c * idf.weight(t)).powi(2))
+            .map(|&(t, c)| (c * idf.weight(t)).powi(2))
             .sum::<f64>()
             .sqrt()
     };
     let (mut dot, mut shared) = (0.0, 0u32);
-    for (t, &ca) in &ma {
-        if let Some(&cb) = mb.get(t) {
-            dot += ca * cb * idf.weight(*t).powi(2);
-            shared += 1;
+    let (mut i, mut j) = (0, 0);
+    while i < ma.len() && j < mb.len() {
+        match ma[i].0.cmp(&mb[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += ma[i].1 * mb[j].1 * idf.weight(ma[i].0).powi(2);
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
         }
     }
     let d = norm(&ma) * norm(&mb);
@@ -690,41 +712,50 @@ fn key_agreement(a: &View<'_>, ai: &[(u32, u32)], b: &View<'_>, bj: &[(u32, u32)
 
 /// Aligns the reworded passages of two prepared documents.
 pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> PairResult {
-    // Seeds: every usable sentence of A against the sentences of B sharing
-    // a term, accumulated through B's postings.
-    let mut seeds: Vec<Seed> = Vec::new();
-    let mut dot = vec![0.0f64; b.sentences.len()];
-    let mut shared = vec![0u32; b.sentences.len()];
-    let mut touched: Vec<u32> = Vec::new();
-    for (i, sa) in a.sentences.iter().enumerate() {
-        if !usable(sa, cfg) {
-            continue;
-        }
-        for &t in &sa.terms {
-            if let Some(js) = b.postings.get(&t) {
+    // Seeds: sentence pairs sharing terms, found by merging the two sorted
+    // postings lists and accumulating into a dense |A| x |B| table.
+    let (na, nb) = (a.sentences.len(), b.sentences.len());
+    let mut dot = vec![0.0f64; na * nb];
+    let mut shared = vec![0u16; na * nb];
+    let (pa, pb) = (&a.postings, &b.postings);
+    let (mut x, mut y) = (0, 0);
+    while x < pa.len() && y < pb.len() {
+        match pa[x].0.cmp(&pb[y].0) {
+            std::cmp::Ordering::Less => x += 1,
+            std::cmp::Ordering::Greater => y += 1,
+            std::cmp::Ordering::Equal => {
+                let t = pa[x].0;
                 let w = idf.weight(t).powi(2);
-                for &j in js {
-                    if shared[j as usize] == 0 {
-                        touched.push(j);
+                let xe = x + pa[x..].iter().take_while(|p| p.0 == t).count();
+                let ye = y + pb[y..].iter().take_while(|p| p.0 == t).count();
+                for &(_, i) in &pa[x..xe] {
+                    let row = i as usize * nb;
+                    for &(_, j) in &pb[y..ye] {
+                        dot[row + j as usize] += w;
+                        shared[row + j as usize] += 1;
                     }
-                    shared[j as usize] += 1;
-                    dot[j as usize] += w;
                 }
+                (x, y) = (xe, ye);
             }
         }
-        touched.sort_unstable();
-        for &j in &touched {
-            let ju = j as usize;
-            let cos = dot[ju] / (a.norms[i] * b.norms[ju]);
-            let dice =
-                2.0 * f64::from(shared[ju]) / (sa.terms.len() + b.sentences[ju].terms.len()) as f64;
+    }
+    let mut seeds: Vec<Seed> = Vec::new();
+    for i in 0..na {
+        for j in 0..nb {
+            let k = i * nb + j;
+            if shared[k] < 2 {
+                continue;
+            }
+            let cos = dot[k] / (a.norms[i] * b.norms[j]);
+            let dice = 2.0 * f64::from(shared[k])
+                / (a.sentences[i].terms.len() + b.sentences[j].terms.len()) as f64;
             if cos >= cfg.min_cosine && dice >= cfg.min_dice {
-                seeds.push(Seed { i: i as u32, j });
+                seeds.push(Seed {
+                    i: i as u32,
+                    j: j as u32,
+                });
             }
-            dot[ju] = 0.0;
-            shared[ju] = 0;
         }
-        touched.clear();
     }
     if seeds.is_empty() {
         return PairResult::default();
@@ -745,13 +776,14 @@ pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> 
             }
         }
     }
-    let mut groups: AHashMap<u32, Vec<Seed>> = AHashMap::new();
-    for (x, &seed) in seeds.iter().enumerate() {
-        let r = find(&mut parent, x as u32);
-        groups.entry(r).or_default().push(seed);
-    }
-    let mut groups: Vec<(u32, Vec<Seed>)> = groups.into_iter().collect();
-    groups.sort_unstable_by_key(|g| g.0);
+    let mut rooted: Vec<(u32, Seed)> = (0..seeds.len())
+        .map(|x| (find(&mut parent, x as u32), seeds[x]))
+        .collect();
+    rooted.sort_by_key(|r| r.0);
+    let groups: Vec<(u32, Vec<Seed>)> = rooted
+        .chunk_by(|x, y| x.0 == y.0)
+        .map(|g| (g[0].0, g.iter().map(|r| r.1).collect()))
+        .collect();
 
     let mut spans: Vec<Span> = Vec::new();
     let consider = |group: &[Seed], spans: &mut Vec<_>| {
@@ -983,8 +1015,8 @@ pub fn find_pairs(
         .par_iter()
         .zip(outlets.par_iter())
         .enumerate()
-        .map_init(TermCache::default, |cache, (d, (text, &outlet))| {
-            let sentences = analyze(text, cache, Some((boiler, outlet, k)));
+        .map(|(d, (text, &outlet))| {
+            let sentences = with_cache(|cache| analyze(text, cache, Some((boiler, outlet, k))));
             let usable = sentences.iter().filter(|s| usable(s, cfg)).count() as u64;
             let sample = (d % stride == 0).then(|| document_terms(&sentences));
             (sentence_keys(&sentences, cfg), sample, usable)
@@ -1016,14 +1048,10 @@ pub fn find_pairs(
         .par_iter()
         .zip(outlets.par_iter())
         .zip(involved.par_iter())
-        .map_init(TermCache::default, |cache, ((text, &outlet), &inv)| {
+        .map(|((text, &outlet), &inv)| {
             inv.then(|| {
-                View::new(
-                    text,
-                    analyze(text, cache, Some((boiler, outlet, k))),
-                    &idf,
-                    cfg,
-                )
+                let sentences = with_cache(|cache| analyze(text, cache, Some((boiler, outlet, k))));
+                View::new(text, sentences, &idf, cfg)
             })
         })
         .collect();

@@ -70,6 +70,7 @@ fn synth_is_deterministic_and_its_truth_matches_its_text() {
             );
             let unedited = !t.edits.iter().any(|e| {
                 e.starts_with("substituted")
+                    || e.starts_with("reworded")
                     || e.starts_with("noisy")
                     || e.starts_with("sentence_drop")
             });
@@ -107,6 +108,7 @@ fn synth_is_deterministic_and_its_truth_matches_its_text() {
         "byline_changed",
         "paragraph_swap",
         "sentence_drop",
+        "reworded",
     ] {
         assert!(all_edits.contains(&e), "no {e} edit in 600 articles");
     }
@@ -172,11 +174,13 @@ fn scan_meets_the_quality_goal_on_a_synthetic_corpus() {
     assert!(plagdet("rerun, truncated") >= 0.95, "{passages:?}");
     assert!(plagdet("rerun, OCR noise") >= 0.90, "{passages:?}");
     assert!(plagdet("rerun, substitutions") >= 0.90, "{passages:?}");
+    // Reworded reruns: sentence-level passages, measured 0.91 at 20k articles.
+    assert!(plagdet("rerun, reworded") >= 0.80, "{passages:?}");
     assert!(
         plagdet("copied passage (follow-up)") >= 0.90,
         "{passages:?}"
     );
-    assert!(stdout(&o).contains("pairs (rerun+excerpt)"));
+    assert!(stdout(&o).contains("pairs (same story)"));
 }
 
 /// Runs `wiretrace eval` on a truth file in the workdir and a report

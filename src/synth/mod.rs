@@ -67,6 +67,12 @@ pub struct SynthConfig {
     pub substitute: f64,
     /// Share of words substituted in such a copy.
     pub substitute_rate: f64,
+    /// Probability that a copy is reworded sentence by sentence (a spun or
+    /// machine-translated rerun: synonym swaps, reordered clauses, dropped
+    /// modifiers).
+    pub reword: f64,
+    /// Share of content words swapped for synonyms in such a copy.
+    pub reword_rate: f64,
     /// Probability that a copy drops one or two sentences.
     pub sentence_drop: f64,
     /// Probability that a copy swaps two adjacent paragraphs.
@@ -100,6 +106,8 @@ impl Default for SynthConfig {
             byline: 0.5,
             substitute: 0.3,
             substitute_rate: 0.01,
+            reword: 0.05,
+            reword_rate: 0.3,
             sentence_drop: 0.2,
             paragraph_swap: 0.1,
             ocr_outlets: 0.25,
@@ -149,6 +157,8 @@ impl SynthConfig {
         share(self.byline, "--byline")?;
         share(self.substitute, "--substitute")?;
         share(self.substitute_rate, "--substitute-rate")?;
+        share(self.reword, "--reword")?;
+        share(self.reword_rate, "--reword-rate")?;
         share(self.sentence_drop, "--sentence-drop")?;
         share(self.paragraph_swap, "--paragraph-swap")?;
         share(self.ocr_outlets, "--ocr-outlets")?;
@@ -721,6 +731,14 @@ impl Generator {
                 local = (0..n).map(|_| self.lang.paragraph(rng, &topic)).collect();
                 edits.push(format!("padded:{n}"));
             }
+            if rng.random_bool(cfg.reword) {
+                for (sentences, _, _) in paras.iter_mut() {
+                    for sentence in sentences.iter_mut() {
+                        *sentence = reword_sentence(sentence, cfg.reword_rate, &self.lang, rng);
+                    }
+                }
+                edits.push(format!("reworded:{:.2}", cfg.reword_rate));
+            }
             substitute = rng.random_bool(cfg.substitute);
             if substitute {
                 edits.push(format!("substituted:{:.3}", cfg.substitute_rate));
@@ -814,6 +832,65 @@ fn split_sentences(p: &str) -> Vec<String> {
         out.push(p[start..].trim().to_string());
     }
     out
+}
+
+/// Rewords one sentence the way a spinner or a round trip through machine
+/// translation does: swaps `rate` of its longer words for other words of
+/// similar frequency (synonyms), moves the clause after the comma to the
+/// front half the time, and drops a modifier from long sentences. Quotes and
+/// the final full stop stay in place.
+pub fn reword_sentence(sentence: &str, rate: f64, lang: &Language, rng: &mut impl Rng) -> String {
+    let (body, end) = match sentence.strip_suffix('.') {
+        Some(b) => (b, "."),
+        None => (sentence, ""),
+    };
+    let quoted = body.starts_with('“');
+    let mut clauses: Vec<String> = if !quoted && rng.random_bool(0.5) {
+        body.splitn(2, ", ").map(str::to_string).collect()
+    } else {
+        vec![body.to_string()]
+    };
+    if clauses.len() == 2 {
+        // "A, B." -> "B, a."
+        let first = clauses[0].clone();
+        let mut lowered = first.chars();
+        let head: String = lowered
+            .next()
+            .map(|c| c.to_lowercase().collect::<String>() + lowered.as_str())
+            .unwrap_or_default();
+        let keep_case = first.split(' ').next().is_some_and(|w| {
+            w.chars().next().is_some_and(char::is_uppercase)
+                && w.chars().skip(1).any(char::is_uppercase)
+        });
+        clauses[0] = clauses[1].clone();
+        clauses[1] = if keep_case { first } else { head };
+        let mut c = clauses[0].chars();
+        if let Some(f) = c.next() {
+            clauses[0] = f.to_uppercase().chain(c).collect();
+        }
+    }
+    let mut words: Vec<String> = clauses
+        .join(", ")
+        .split(' ')
+        .map(|w| {
+            let core: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
+            if core.len() > 3
+                && core.chars().all(|c| c.is_ascii_alphabetic())
+                && rng.random_bool(rate)
+            {
+                w.replace(&core, &lang.substitute(&core, rng))
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    if words.len() > 12 && rng.random_bool(0.5) {
+        let i = rng.random_range(2..words.len() - 2);
+        if words[i].chars().all(|c| c.is_ascii_alphabetic()) {
+            words.remove(i);
+        }
+    }
+    format!("{}{end}", words.join(" "))
 }
 
 fn substitute_words(text: &str, rate: f64, lang: &Language, rng: &mut impl Rng) -> String {

@@ -188,6 +188,9 @@ pub struct EditRecall {
     pub found: u64,
     /// found / pairs.
     pub recall: f64,
+    /// Share of those pairs placed in one reported story (directly related
+    /// or not): a reworded copy is related to its story's origin only.
+    pub story_recall: f64,
 }
 
 /// The full evaluation.
@@ -277,7 +280,14 @@ pub fn evaluate(truth: &TruthSet, report_dir: &Path) -> Result<Evaluation> {
     if truth.docs.is_empty() {
         return Ok(eval);
     }
-    let mut by_edit: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
+    let story_rows = read_stories(truth, &report_dir.join("stories.csv"))?;
+    let mut story_of: AHashMap<u32, u64> = AHashMap::new();
+    for r in &story_rows {
+        if let Some(d) = r.doc {
+            story_of.insert(d, r.story);
+        }
+    }
+    let mut by_edit: BTreeMap<&'static str, (u64, u64, u64)> = BTreeMap::new();
     for p in &positives {
         let mut kinds = edit_kinds(&truth.docs[p.0 as usize]);
         for k in edit_kinds(&truth.docs[p.1 as usize]) {
@@ -289,26 +299,27 @@ pub fn evaluate(truth: &TruthSet, report_dir: &Path) -> Result<Evaluation> {
             kinds.push("clean");
         }
         let found = reported.contains(p);
+        let together = story_of
+            .get(&p.0)
+            .is_some_and(|s| story_of.get(&p.1) == Some(s));
         for k in kinds {
             let e = by_edit.entry(k).or_default();
             e.0 += 1;
             e.1 += u64::from(found);
+            e.2 += u64::from(together);
         }
     }
+    let share = |x: u64, n: u64| if n == 0 { 1.0 } else { x as f64 / n as f64 };
     eval.recall_by_edit = by_edit
         .into_iter()
-        .map(|(edit, (pairs, found))| EditRecall {
+        .map(|(edit, (pairs, found, together))| EditRecall {
             edit: edit.to_string(),
             pairs,
             found,
-            recall: if pairs == 0 {
-                1.0
-            } else {
-                found as f64 / pairs as f64
-            },
+            recall: share(found, pairs),
+            story_recall: share(together, pairs),
         })
         .collect();
-    let story_rows = read_stories(truth, &report_dir.join("stories.csv"))?;
     let (stories, ari) = story_scores(truth, &story_rows);
     eval.stories = Some(stories);
     eval.adjusted_rand_index = Some(ari);
@@ -451,8 +462,8 @@ pub fn render(e: &Evaluation) -> String {
     for r in &e.recall_by_edit {
         let _ = writeln!(
             t,
-            "  recall, {:<19} {:>9} {:>9.4}   ({} of {})",
-            r.edit, "", r.recall, r.found, r.pairs
+            "  recall, {:<19} {:>9} {:>9.4}   ({} of {}; in one story {:.4})",
+            r.edit, "", r.recall, r.found, r.pairs, r.story_recall
         );
     }
     let _ = writeln!(

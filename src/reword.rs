@@ -410,13 +410,18 @@ pub struct CandidateStats {
     pub capped_buckets: u64,
 }
 
-/// Document pairs `(a, b)`, `a < b`, sorted and distinct, that share at
-/// least `min_hits` sentence band keys in buckets of at most `cap` documents.
+/// Document pairs `(a, b, hits)`, `a < b`, sorted and distinct, that share
+/// `hits >= min_hits` sentence band keys in buckets of at most `cap`
+/// documents. `place` stands each story of the shingle view in as its
+/// origin: a sentence of a 50-copy story is one entry, not 1,225 settled
+/// pairs, and a reworded copy is paired with the story's origin once, its
+/// hits with every member counted together.
 pub fn candidate_pairs(
     keys: &[Vec<u32>],
+    place: &[Placement],
     cap: usize,
     min_hits: usize,
-) -> (Vec<(DocId, DocId)>, CandidateStats) {
+) -> (Vec<(DocId, DocId, u32)>, CandidateStats) {
     let mut flat: Vec<u64> = keys
         .par_iter()
         .enumerate()
@@ -427,28 +432,60 @@ pub fn candidate_pairs(
         keys: flat.len() as u64,
         ..Default::default()
     };
-    let runs: Vec<&[u64]> = flat.chunk_by(|x, y| x >> 32 == y >> 32).collect();
-    stats.capped_buckets = runs.iter().filter(|r| r.len() > cap).count() as u64;
-    let mut pairs: Vec<u64> = runs
+    // Bucket boundaries, found in parallel over fixed chunks.
+    let starts: Vec<usize> = (0..flat.len())
+        .into_par_iter()
+        .filter(|&i| i == 0 || flat[i] >> 32 != flat[i - 1] >> 32)
+        .collect();
+    let (mut pairs, capped): (Vec<Vec<u64>>, Vec<u64>) = starts
         .par_iter()
-        .filter(|r| r.len() >= 2 && r.len() <= cap)
-        .flat_map_iter(|r| {
-            let docs: Vec<u64> = r.iter().map(|x| x & 0xffff_ffff).collect();
-            let mut out = Vec::with_capacity(docs.len() * (docs.len() - 1) / 2);
-            for (i, &a) in docs.iter().enumerate() {
-                for &b in &docs[i + 1..] {
+        .enumerate()
+        .map(|(r, &s)| {
+            let e = starts.get(r + 1).copied().unwrap_or(flat.len());
+            if e - s < 2 {
+                return (Vec::new(), 0);
+            }
+            // Each document as its story's origin, once.
+            let mut docs: Vec<u64> = flat[s..e]
+                .iter()
+                .map(|x| {
+                    let d = (x & 0xffff_ffff) as usize;
+                    place
+                        .get(d)
+                        .copied()
+                        .flatten()
+                        .map_or(d as u64, |o| u64::from(o.0))
+                })
+                .collect();
+            docs.sort_unstable();
+            docs.dedup();
+            if docs.len() > cap {
+                return (Vec::new(), 1);
+            }
+            let ids = docs;
+            let mut out = Vec::with_capacity(ids.len() * ids.len().saturating_sub(1) / 2);
+            for (i, &a) in ids.iter().enumerate() {
+                for &b in &ids[i + 1..] {
                     out.push((a << 32) | b);
                 }
             }
-            out
+            (out, 0)
         })
-        .collect();
+        .unzip();
     drop(flat);
+    stats.capped_buckets = capped.iter().sum();
+    let mut pairs: Vec<u64> = pairs.drain(..).flatten().collect();
     pairs.par_sort_unstable();
     let pairs = pairs
         .chunk_by(|x, y| x == y)
         .filter(|run| run.len() >= min_hits)
-        .map(|run| (DocId((run[0] >> 32) as u32), DocId(run[0] as u32)))
+        .map(|run| {
+            (
+                DocId((run[0] >> 32) as u32),
+                DocId(run[0] as u32),
+                run.len() as u32,
+            )
+        })
         .collect();
     (pairs, stats)
 }
@@ -997,17 +1034,20 @@ pub struct ViewStats {
     pub pairs_with_passages: u64,
 }
 
-/// Runs the view over a corpus: band keys, candidates, sentence alignment.
-/// `settled(a, b)` marks pairs the shingle view already placed in one story
-/// (not aligned again); `extra` are pairs to align whatever their keys
-/// (the verified partial pairs). Returns the pairs with passages, by `(a, b)`.
+/// Where a document already sits after the shingle view: the origin of its
+/// story, if it is in one.
+pub type Placement = Option<DocId>;
+
+/// Runs the view over a corpus: band keys, candidates (each story of the
+/// shingle view stands in as its origin), sentence alignment. Returns the
+/// pairs with passages, by `(a, b)`. A verified `partial` pair is aligned
+/// here when its sentences share keys like any other pair.
 pub fn find_pairs(
     texts: &[&str],
     outlets: &[OutletIndex],
     boiler: &Boilerplate,
     k: usize,
-    settled: &(dyn Fn(DocId, DocId) -> bool + Sync),
-    extra: &[(DocId, DocId)],
+    place: &[Placement],
     cfg: &RewordConfig,
 ) -> (Vec<RewordedPair>, ViewStats) {
     let stride = texts.len().div_ceil(cfg.idf_sample).max(1);
@@ -1028,13 +1068,12 @@ pub fn find_pairs(
     };
     let idf = Idf::from_term_sets(analysed.iter().filter_map(|a| a.1.as_deref()));
     let keys: Vec<Vec<u32>> = analysed.into_iter().map(|a| a.0).collect();
-    let (mut pairs, cstats) = candidate_pairs(&keys, cfg.bucket_cap, cfg.min_hits);
+    let (found, cstats) = candidate_pairs(&keys, place, cfg.bucket_cap, cfg.min_hits);
     drop(keys);
-    pairs.retain(|&(a, b)| !settled(a, b));
+    let mut pairs: Vec<(DocId, DocId)> = found.into_iter().map(|(a, b, _)| (a, b)).collect();
     stats.band_keys = cstats.keys;
     stats.capped_buckets = cstats.capped_buckets;
     stats.candidates = pairs.len() as u64;
-    pairs.extend_from_slice(extra);
     pairs.sort_unstable();
     pairs.dedup();
     stats.aligned_pairs = pairs.len() as u64;
@@ -1055,7 +1094,7 @@ pub fn find_pairs(
             })
         })
         .collect();
-    let found: Vec<RewordedPair> = pairs
+    let mut found: Vec<RewordedPair> = pairs
         .par_iter()
         .filter_map(|&(a, b)| {
             let (va, vb) = (views[a.index()].as_ref()?, views[b.index()].as_ref()?);
@@ -1063,6 +1102,47 @@ pub fn find_pairs(
             (!result.passages.is_empty()).then_some(RewordedPair { a, b, result })
         })
         .collect();
+    drop(views);
+    // A document that is a reworded version of a story's origin is aligned
+    // with the story's other members too, so pairs.csv relates it to every
+    // copy, as the shingle view relates verbatim copies.
+    let mut members: AHashMap<DocId, Vec<DocId>> = AHashMap::new();
+    for (d, p) in place.iter().enumerate() {
+        if let Some(o) = p {
+            members.entry(*o).or_default().push(DocId(d as u32));
+        }
+    }
+    let mut second: Vec<(DocId, DocId)> = Vec::new();
+    for rp in &found {
+        if relation(&rp.result, cfg) != Some(Relation::Reworded) {
+            continue;
+        }
+        for (u, o) in [(rp.a, rp.b), (rp.b, rp.a)] {
+            if place[u.index()].is_none() && place[o.index()] == Some(o) {
+                for &m in members.get(&o).into_iter().flatten().filter(|&&m| m != o) {
+                    second.push((u.min(m), u.max(m)));
+                }
+            }
+        }
+    }
+    second.sort_unstable();
+    second.dedup();
+    stats.aligned_pairs += second.len() as u64;
+    let view = |d: DocId| {
+        let sentences = with_cache(|cache| {
+            analyze(
+                texts[d.index()],
+                cache,
+                Some((boiler, outlets[d.index()], k)),
+            )
+        });
+        View::new(texts[d.index()], sentences, &idf, cfg)
+    };
+    found.par_extend(second.par_iter().filter_map(|&(a, b)| {
+        let result = align_pair(&view(a), &view(b), &idf, cfg);
+        (!result.passages.is_empty()).then_some(RewordedPair { a, b, result })
+    }));
+    found.sort_unstable_by_key(|rp| (rp.a, rp.b));
     stats.pairs_with_passages = found.len() as u64;
     (found, stats)
 }
@@ -1140,8 +1220,8 @@ mod tests {
     #[test]
     fn candidate_pairs_come_from_shared_keys_and_respect_the_cap() {
         let keys = vec![vec![1, 2], vec![2, 3], vec![3], vec![9], vec![9], vec![9]];
-        let (pairs, stats) = candidate_pairs(&keys, 2, 1);
-        assert_eq!(pairs, [(DocId(0), DocId(1)), (DocId(1), DocId(2))]);
+        let (pairs, stats) = candidate_pairs(&keys, &[None; 6], 2, 1);
+        assert_eq!(pairs, [(DocId(0), DocId(1), 1), (DocId(1), DocId(2), 1)]);
         assert_eq!(stats.capped_buckets, 1);
     }
 

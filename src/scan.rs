@@ -518,22 +518,20 @@ fn reworded_view(
     let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
     let find =
         |m: &[Match], a: DocId, b: DocId| m.binary_search_by_key(&(a, b), |x| (x.a, x.b)).ok();
-    let settled =
-        |a: DocId, b: DocId| find(matches, a, b).is_some_and(|i| matches[i].relation.same_story());
-    let partial: Vec<(DocId, DocId)> = matches
-        .iter()
-        .filter(|m| m.relation == Relation::Partial)
-        .map(|m| (m.a, m.b))
-        .collect();
-    let (found, stats) = reword::find_pairs(
-        &texts,
-        outlets,
-        boiler,
-        cfg.shingle.k,
-        &settled,
-        &partial,
-        &cfg.reword,
+    let verbatim_stories = cluster::stories(
+        docs.len(),
+        matches,
+        |d| origin_rank(&docs[d.index()], sets[d.index()].len()),
+        |d| docs[d.index()].id.clone(),
     );
+    let mut place: Vec<reword::Placement> = vec![None; docs.len()];
+    for s in &verbatim_stories {
+        for &d in &s.members {
+            place[d.index()] = Some(s.origin);
+        }
+    }
+    let (found, stats) =
+        reword::find_pairs(&texts, outlets, boiler, cfg.shingle.k, &place, &cfg.reword);
     let mut added = Vec::new();
     for rp in &found {
         let Some(relation) = reword::relation(&rp.result, &cfg.reword) else {

@@ -156,7 +156,15 @@ fn scan_meets_the_quality_goal_on_a_synthetic_corpus() {
     assert!(p >= 0.99, "precision {p}\n{}", stdout(&o));
     assert!(r >= 0.95, "recall {r}\n{}", stdout(&o));
     for edit in e["recall_by_edit"].as_array().unwrap() {
-        assert!(edit["recall"].as_f64().unwrap() >= 0.9, "{edit}");
+        // A reworded copy is paired with its story's origin only (the
+        // reworded view aligns one link per story): it is measured by being
+        // placed in its story, not by pairs.csv rows.
+        let measure = if edit["edit"] == "reworded" {
+            "story_recall"
+        } else {
+            "recall"
+        };
+        assert!(edit[measure].as_f64().unwrap() >= 0.9, "{edit}");
     }
     assert!(e["adjusted_rand_index"].as_f64().unwrap() >= 0.95);
     // Passages (PAN plagdet): >= 0.95 on verbatim and truncated reruns,

@@ -219,6 +219,11 @@ pub struct ScanArgs {
     /// Longest run of differing words bridged inside one passage.
     #[arg(long, default_value_t = AlignConfig::default().max_gap)]
     pub max_gap: usize,
+    /// Memory budget, e.g. 4G: when the LSH band keys would take more than a
+    /// quarter of it, they and the candidate pairs are sorted on disk (in
+    /// the --out directory) and merged. Same reports either way.
+    #[arg(long, value_parser = parse_memory)]
+    pub memory_limit: Option<u64>,
     /// Skip the reworded view (sentence matching on stemmed content words).
     #[arg(long)]
     pub no_reworded: bool,
@@ -301,6 +306,8 @@ impl ScanArgs {
                 min_tokens: self.min_passage,
                 max_gap: self.max_gap,
             },
+            memory_limit: self.memory_limit,
+            spill_dir: Some(self.out.clone()),
             reword: RewordConfig {
                 enabled: !self.no_reworded,
                 min_cosine: self.reword_cosine,
@@ -430,4 +437,10 @@ impl SynthArgs {
         cfg.validate()?;
         Ok(cfg)
     }
+}
+
+fn parse_memory(s: &str) -> Result<u64, String> {
+    wiretrace::spill::parse_size(s)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("'{s}' is not a size such as 4G, 512M or 100000"))
 }

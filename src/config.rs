@@ -368,6 +368,12 @@ pub struct ScanConfig {
     pub align: AlignConfig,
     /// The reword-tolerant sentence view.
     pub reword: RewordConfig,
+    /// Memory budget in bytes (`--memory-limit`): when the LSH band keys
+    /// would take more than a quarter of it, they and the candidate pairs
+    /// are sorted on disk in runs under `spill_dir` and merged.
+    pub memory_limit: Option<u64>,
+    /// Where sorted runs go (default: the system temp directory).
+    pub spill_dir: Option<std::path::PathBuf>,
 }
 
 impl ScanConfig {

@@ -21,6 +21,7 @@ pub mod report;
 pub mod reword;
 pub mod scan;
 pub mod shingle;
+pub mod spill;
 pub mod verify;
 
 pub use error::{Error, Result};

@@ -22,6 +22,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::config::LshConfig;
 use crate::document::DocId;
+use crate::spill::Sorter;
 
 /// A candidate pair, `a < b`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -116,6 +117,21 @@ pub struct BucketStats {
     pub capped_sizes: Vec<usize>,
 }
 
+/// The hash of one band of a signature.
+fn band_key(sig: &[u32], band: usize, rows: usize) -> u64 {
+    let rows_slice = &sig[band * rows..(band + 1) * rows];
+    let mut buf = [0u8; 4 * 64];
+    if rows <= 64 {
+        for (k, v) in rows_slice.iter().enumerate() {
+            buf[k * 4..k * 4 + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        xxh3_64_with_seed(&buf[..rows * 4], band as u64)
+    } else {
+        let v: Vec<u8> = rows_slice.iter().flat_map(|v| v.to_le_bytes()).collect();
+        xxh3_64_with_seed(&v, band as u64)
+    }
+}
+
 /// Candidate pairs from signatures. `signatures[i]` belongs to `DocId(i)`;
 /// `None` (no shingles) is left out.
 pub fn candidates(
@@ -128,25 +144,109 @@ pub fn candidates(
         .par_iter()
         .enumerate()
         .filter_map(|(i, s)| s.map(|s| (i, s)))
-        .flat_map_iter(|(i, sig)| {
-            (0..bands).map(move |band| {
-                let rows_slice = &sig[band * rows..(band + 1) * rows];
-                let mut buf = [0u8; 4 * 64];
-                let bytes = if rows <= 64 {
-                    for (k, v) in rows_slice.iter().enumerate() {
-                        buf[k * 4..k * 4 + 4].copy_from_slice(&v.to_le_bytes());
-                    }
-                    xxh3_64_with_seed(&buf[..rows * 4], band as u64)
-                } else {
-                    let v: Vec<u8> = rows_slice.iter().flat_map(|v| v.to_le_bytes()).collect();
-                    xxh3_64_with_seed(&v, band as u64)
-                };
-                (bytes, i as u32)
-            })
-        })
+        .flat_map_iter(|(i, sig)| (0..bands).map(move |band| (band_key(sig, band, rows), i as u32)))
         .collect();
     tuples.par_sort_unstable();
     pairs_from_sorted(&tuples, cfg.bucket_cap)
+}
+
+/// One bucket (a run of equal keys, docs ascending): all its pairs, or, over
+/// the cap, each document paired with the next (chained, still one story).
+fn sweep_bucket(
+    run: &[(u64, u32)],
+    cap: usize,
+    pairs: &mut Vec<u64>,
+    expanded: &mut u64,
+    capped: &mut Vec<usize>,
+) {
+    if run.len() > cap {
+        capped.push(run.len());
+        for w in run.windows(2) {
+            if w[0].1 != w[1].1 {
+                pairs.push((u64::from(w[0].1) << 32) | u64::from(w[1].1));
+            }
+        }
+    } else if run.len() >= 2 {
+        *expanded += 1;
+        for x in 0..run.len() {
+            for y in x + 1..run.len() {
+                let (a, b) = (run[x].1.min(run[y].1), run[x].1.max(run[y].1));
+                if a != b {
+                    pairs.push((u64::from(a) << 32) | u64::from(b));
+                }
+            }
+        }
+    }
+}
+
+/// [`candidates`] within a memory budget for the band keys and pairs: when
+/// `n x bands` keys would not fit in `budget` bytes, they are sorted
+/// externally in runs under `dir` (see [`crate::spill`]) and swept as a
+/// stream, and so are the pairs. Same output as [`candidates`]. Returns the
+/// runs written (0 when it all fit).
+pub fn candidates_within(
+    signatures: &[Option<&[u32]>],
+    banding: Banding,
+    cfg: &LshConfig,
+    budget: Option<u64>,
+    dir: &std::path::Path,
+) -> crate::error::Result<(Vec<CandidatePair>, BucketStats, usize)> {
+    let Banding { bands, rows } = banding;
+    let need = (signatures.len() * bands * std::mem::size_of::<(u64, u32)>()) as u64;
+    let Some(budget) = budget.filter(|&b| need > b) else {
+        let (pairs, stats) = candidates(signatures, banding, cfg);
+        return Ok((pairs, stats, 0));
+    };
+    let mut keys: Sorter<(u64, u32)> = Sorter::new(Some(budget / 2), dir);
+    for (c, chunk) in signatures.chunks(16_384).enumerate() {
+        let tuples: Vec<(u64, u32)> = chunk
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|s| (c * 16_384 + i, s)))
+            .flat_map_iter(|(i, sig)| {
+                (0..bands).map(move |band| (band_key(sig, band, rows), i as u32))
+            })
+            .collect();
+        keys.extend(tuples)?;
+    }
+    let mut runs = keys.runs();
+    let mut pairs: Sorter<u64> = Sorter::new(Some(budget / 2), dir);
+    let mut stats = BucketStats::default();
+    let mut bucket: Vec<(u64, u32)> = Vec::new();
+    let mut out: Vec<u64> = Vec::new();
+    let mut flush =
+        |bucket: &mut Vec<(u64, u32)>, pairs: &mut Sorter<u64>, stats: &mut BucketStats| {
+            out.clear();
+            sweep_bucket(
+                bucket,
+                cfg.bucket_cap,
+                &mut out,
+                &mut stats.expanded,
+                &mut stats.capped_sizes,
+            );
+            bucket.clear();
+            pairs.extend(out.iter().copied())
+        };
+    for t in keys.finish()? {
+        let t = t?;
+        if bucket.last().is_some_and(|b| b.0 != t.0) {
+            flush(&mut bucket, &mut pairs, &mut stats)?;
+        }
+        bucket.push(t);
+    }
+    flush(&mut bucket, &mut pairs, &mut stats)?;
+    runs += pairs.runs();
+    let mut all: Vec<CandidatePair> = Vec::new();
+    let mut last = None;
+    for p in pairs.finish()? {
+        let p = p?;
+        if last != Some(p) {
+            all.push(CandidatePair::unpack(p));
+            last = Some(p);
+        }
+    }
+    stats.capped_sizes.sort_unstable_by(|a, b| b.cmp(a));
+    Ok((all, stats, runs))
 }
 
 /// Sweeps sorted (key, doc) tuples: every run of equal keys is a bucket.
@@ -180,25 +280,7 @@ pub fn pairs_from_sorted(tuples: &[(u64, u32)], cap: usize) -> (Vec<CandidatePai
                 while j < chunk.len() && chunk[j].0 == chunk[i].0 {
                     j += 1;
                 }
-                let run = &chunk[i..j];
-                if run.len() > cap {
-                    capped.push(run.len());
-                    for w in run.windows(2) {
-                        if w[0].1 != w[1].1 {
-                            pairs.push((u64::from(w[0].1) << 32) | u64::from(w[1].1));
-                        }
-                    }
-                } else if run.len() >= 2 {
-                    expanded += 1;
-                    for x in 0..run.len() {
-                        for y in x + 1..run.len() {
-                            let (a, b) = (run[x].1.min(run[y].1), run[x].1.max(run[y].1));
-                            if a != b {
-                                pairs.push((u64::from(a) << 32) | u64::from(b));
-                            }
-                        }
-                    }
-                }
+                sweep_bucket(&chunk[i..j], cap, &mut pairs, &mut expanded, &mut capped);
                 i = j;
             }
             pairs.sort_unstable();
@@ -255,6 +337,17 @@ mod tests {
         ];
         let cfg = LshConfig::default();
         let (pairs, _) = candidates(&sigs, Banding { bands: 16, rows: 8 }, &cfg);
+        let dir = tempfile::tempdir().unwrap();
+        let (spilled, _, runs) = candidates_within(
+            &sigs,
+            Banding { bands: 16, rows: 8 },
+            &cfg,
+            Some(1),
+            dir.path(),
+        )
+        .unwrap();
+        assert!(runs > 0);
+        assert_eq!(spilled, pairs);
         assert_eq!(
             pairs,
             [CandidatePair {

@@ -57,6 +57,11 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let cfg = args.config()?;
     set_threads(args.threads)?;
     let term = progress::Terminal::new(args.quiet, args.max_warnings);
+    if cfg.memory_limit.is_some() {
+        // Sorted runs are written there (as unnamed temporary files).
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("creating {}", args.out.display()))?;
+    }
     let out = wiretrace::scan::scan(&args.input.inputs, &cfg, &term)?;
     if out.summary.records.read == 0 {
         eprintln!(

@@ -123,6 +123,9 @@ pub struct Summary {
     pub capped_bucket_sizes: Vec<usize>,
     /// Candidate pairs from LSH.
     pub candidates_lsh: u64,
+    /// Sorted runs the LSH stage wrote to disk under `--memory-limit` (0:
+    /// everything fit in memory).
+    pub spill_runs: u64,
     /// Candidate pairs from shared passage fingerprints.
     pub candidates_passage: u64,
     /// Passage fingerprints over `--passage-max-df`, not expanded.
@@ -383,7 +386,14 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         cfg.lsh.fn_weight,
     );
     let sig_refs: Vec<Option<&[u32]>> = signatures.iter().map(|s| s.as_deref()).collect();
-    let (lsh_pairs, buckets) = lsh::candidates(&sig_refs, banding, &cfg.lsh);
+    let spill_dir = cfg.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let (lsh_pairs, buckets, spill_runs) = lsh::candidates_within(
+        &sig_refs,
+        banding,
+        &cfg.lsh,
+        cfg.memory_limit.map(|m| m / 4),
+        &spill_dir,
+    )?;
     drop(sig_refs);
     drop(signatures);
     obs.stage_end(Stage::Lsh);
@@ -465,6 +475,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         capped_buckets: buckets.capped_sizes.len() as u64,
         capped_bucket_sizes: buckets.capped_sizes.iter().take(20).copied().collect(),
         candidates_lsh,
+        spill_runs: spill_runs as u64,
         candidates_passage,
         capped_fingerprints: fp_stats.capped,
         candidates: candidates.len() as u64,

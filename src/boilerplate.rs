@@ -81,14 +81,32 @@ impl Boilerplate {
                 .is_some_and(|l| l.binary_search(&h).is_ok())
     }
 
+    /// Whether `h` is boilerplate in a document of this outlet whose global
+    /// boilerplate was kept (`global: false`: only the outlet's furniture
+    /// counts) or stripped (`global: true`: as [`Boilerplate::contains`]).
+    pub fn contains_in(&self, h: ShingleHash, outlet: OutletIndex, global: bool) -> bool {
+        if global {
+            return self.contains(h, outlet);
+        }
+        let bit = h % FILTER_BITS;
+        if self.filter.is_empty() || self.filter[(bit / 64) as usize] & (1 << (bit % 64)) == 0 {
+            return false;
+        }
+        outlet
+            .and_then(|o| self.per_outlet.get(o as usize))
+            .is_some_and(|l| l.binary_search(&h).is_ok())
+    }
+
     /// Removes boilerplate from one document's set: its outlet's furniture
-    /// always, global boilerplate when it is a minority of the set.
-    pub fn strip(&self, set: &mut ShingleSet, outlet: OutletIndex) {
+    /// always, global boilerplate when it is a minority of the set (a story
+    /// rerun very widely keeps its text). Returns whether global
+    /// boilerplate was stripped.
+    pub fn strip(&self, set: &mut ShingleSet, outlet: OutletIndex) -> bool {
         let own: &[ShingleHash] = outlet
             .and_then(|o| self.per_outlet.get(o as usize))
             .map_or(&[], Vec::as_slice);
         if self.global.is_empty() && own.is_empty() {
-            return;
+            return true;
         }
         let filter = &self.filter;
         let maybe = |h: &ShingleHash| {
@@ -105,6 +123,7 @@ impl Boilerplate {
                 || ((!strip_global || self.global.binary_search(h).is_err())
                     && own.binary_search(h).is_err())
         });
+        strip_global
     }
 }
 

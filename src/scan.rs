@@ -111,6 +111,9 @@ pub struct Summary {
     pub too_short: u64,
     /// Boilerplate shingles: global ones plus each outlet's own.
     pub boilerplate_shingles: u64,
+    /// Documents whose boilerplate-free shingle set equals an earlier
+    /// document's: left out of pairing, given the earlier one's relations.
+    pub identical_copies: u64,
     /// Bands and rows used.
     pub lsh_bands: usize,
     /// Rows per band.
@@ -361,18 +364,24 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     obs.stage_start(Stage::Boilerplate, Some(docs.len() as u64));
     let outlets = outlet_indices(&docs);
     let boiler = boilerplate::detect(&sets, &outlets, &cfg.boilerplate);
-    sets.par_iter_mut()
+    let global_stripped: Vec<bool> = sets
+        .par_iter_mut()
         .zip(outlets.par_iter())
-        .for_each(|(s, &o)| boiler.strip(s, o));
+        .map(|(s, &o)| boiler.strip(s, o))
+        .collect();
     obs.advance(docs.len() as u64, 0);
     obs.stage_end(Stage::Boilerplate);
     clock.lap(Stage::Boilerplate);
 
     obs.stage_start(Stage::Sketch, Some(docs.len() as u64));
+    // Identical shingle sets: only the first of each takes part in pairing;
+    // the copies get its relations afterwards.
+    let dup_of = identical_sets(&sets);
     let sketcher = Sketcher::new(cfg.sketch.num_perm, cfg.sketch.seed);
     let signatures: Vec<Option<Vec<u32>>> = sets
         .par_iter()
-        .map(|s| (!s.is_empty()).then(|| sketcher.sketch(s)))
+        .zip(dup_of.par_iter())
+        .map(|(s, dup)| (!s.is_empty() && dup.is_none()).then(|| sketcher.sketch(s)))
         .collect();
     obs.advance(docs.len() as u64, 0);
     obs.stage_end(Stage::Sketch);
@@ -400,7 +409,16 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     clock.lap(Stage::Lsh);
 
     obs.stage_start(Stage::Passages, None);
+    let copies: Vec<(usize, ShingleSet)> = dup_of
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_some())
+        .map(|(d, _)| (d, std::mem::take(&mut sets[d])))
+        .collect();
     let (passage_pairs, fp_stats) = fingerprint::candidates(&sets, &cfg.fingerprint);
+    for (d, set) in copies {
+        sets[d] = set;
+    }
     let (candidates_lsh, candidates_passage) = (lsh_pairs.len() as u64, passage_pairs.len() as u64);
     let candidates = fingerprint::union(lsh_pairs, passage_pairs);
     obs.stage_end(Stage::Passages);
@@ -408,6 +426,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
 
     obs.stage_start(Stage::Verify, Some(candidates.len() as u64));
     let mut matches = verify::verify(&candidates, &sets, &cfg.verify);
+    let identical_copies = with_copies(&mut matches, &dup_of, &sets, cfg.lsh.bucket_cap);
     matches.sort_unstable_by_key(|m| (m.a, m.b));
     obs.advance(candidates.len() as u64, 0);
     obs.stage_end(Stage::Verify);
@@ -445,7 +464,15 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         ..cfg.align.clone()
     };
     let passages = if cfg.align.enabled {
-        let aligned = align_all(&align_pairs, &docs, &outlets, &boiler, &align_cfg, obs);
+        let aligned = align_all(
+            &align_pairs,
+            &docs,
+            &outlets,
+            &global_stripped,
+            &boiler,
+            &align_cfg,
+            obs,
+        );
         with_reworded(aligned, reworded)
     } else {
         Vec::new()
@@ -469,6 +496,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         records,
         too_short: sets.iter().filter(|s| s.is_empty()).count() as u64,
         boilerplate_shingles: boiler.len() as u64,
+        identical_copies,
         lsh_bands: banding.bands,
         lsh_rows: banding.rows,
         buckets_expanded: buckets.expanded,
@@ -512,6 +540,113 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         passages,
         summary,
     })
+}
+
+/// For each document whose boilerplate-free shingle set equals an earlier
+/// document's, that document (the first of its group); `None` otherwise.
+/// Empty sets are never grouped.
+fn identical_sets(sets: &[ShingleSet]) -> Vec<Option<DocId>> {
+    let mut keyed: Vec<(u64, usize, u32)> = sets
+        .par_iter()
+        .enumerate()
+        .filter(|(_, s)| !s.is_empty())
+        .map(|(d, s)| {
+            let bytes: Vec<u8> = s.iter().flat_map(|h| h.to_le_bytes()).collect();
+            (xxhash_rust::xxh3::xxh3_64(&bytes), s.len(), d as u32)
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    let mut dup_of = vec![None; sets.len()];
+    for run in keyed.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        let first = run[0].2;
+        for x in &run[1..] {
+            if sets[x.2 as usize] == sets[first as usize] {
+                dup_of[x.2 as usize] = Some(DocId(first));
+            }
+        }
+    }
+    dup_of
+}
+
+/// Gives copies (see [`identical_sets`]) the relations of their first:
+/// in a group of at most `cap` documents every copy gets each of the
+/// first's matches and a `rerun` match with every other member; a larger
+/// group is chained (each member a rerun of the next), so a text repeated
+/// 100,000 times costs linear time and still forms one story. Returns the
+/// number of copies.
+fn with_copies(
+    matches: &mut Vec<Match>,
+    dup_of: &[Option<DocId>],
+    sets: &[ShingleSet],
+    cap: usize,
+) -> u64 {
+    let mut groups: BTreeMap<DocId, Vec<DocId>> = BTreeMap::new();
+    for (d, r) in dup_of.iter().enumerate() {
+        if let Some(r) = r {
+            groups
+                .entry(*r)
+                .or_insert_with(|| vec![*r])
+                .push(DocId(d as u32));
+        }
+    }
+    let copies = dup_of.iter().filter(|r| r.is_some()).count() as u64;
+    if copies == 0 {
+        return 0;
+    }
+    let identical = |a: DocId, b: DocId, shared: u32| Match {
+        a: a.min(b),
+        b: a.max(b),
+        shared,
+        jaccard: 1.0,
+        a_in_b: 1.0,
+        b_in_a: 1.0,
+        relation: Relation::Rerun,
+        reworded: 0.0,
+    };
+    let mut by_doc: ahash::AHashMap<DocId, Vec<usize>> = ahash::AHashMap::new();
+    for (i, m) in matches.iter().enumerate() {
+        by_doc.entry(m.a).or_default().push(i);
+        by_doc.entry(m.b).or_default().push(i);
+    }
+    let mut added = Vec::new();
+    for (first, members) in &groups {
+        let shared = sets[first.index()].len() as u32;
+        if members.len() > cap {
+            for w in members.windows(2) {
+                added.push(identical(w[0], w[1], shared));
+            }
+            continue;
+        }
+        for (i, &x) in members.iter().enumerate() {
+            for &y in &members[i + 1..] {
+                added.push(identical(x, y, shared));
+            }
+        }
+        for &i in by_doc.get(first).into_iter().flatten() {
+            let m = matches[i];
+            let (other, mine, theirs) = if m.a == *first {
+                (m.b, m.a_in_b, m.b_in_a)
+            } else {
+                (m.a, m.b_in_a, m.a_in_b)
+            };
+            for &d in &members[1..] {
+                let (a, b, a_in_b, b_in_a) = if d < other {
+                    (d, other, mine, theirs)
+                } else {
+                    (other, d, theirs, mine)
+                };
+                added.push(Match {
+                    a,
+                    b,
+                    a_in_b,
+                    b_in_a,
+                    ..m
+                });
+            }
+        }
+    }
+    matches.extend(added);
+    copies
 }
 
 /// Runs the reworded view and folds what it found into `matches` (kept
@@ -630,6 +765,7 @@ fn align_all(
     groups: &[(DocId, Vec<DocId>)],
     docs: &[Document],
     outlets: &[boilerplate::OutletIndex],
+    global_stripped: &[bool],
     boiler: &boilerplate::Boilerplate,
     cfg: &AlignConfig,
     obs: &dyn Observer,
@@ -643,7 +779,10 @@ fn align_all(
                 .map(|&p| {
                     let other = align::Prepared::new(&docs[p.index()].text, cfg.k);
                     let (oa, op) = (outlets[anchor.index()], outlets[p.index()]);
-                    let skip = |h| boiler.contains(h, oa) || boiler.contains(h, op);
+                    // Boilerplate as each side's shingle set saw it: a text
+                    // rerun so widely that it is "global" keeps it.
+                    let (ga, gp) = (global_stripped[anchor.index()], global_stripped[p.index()]);
+                    let skip = |h| boiler.contains_in(h, oa, ga) || boiler.contains_in(h, op, gp);
                     // Side A is always the smaller DocId.
                     let passages = if *anchor < p {
                         align::align(&prepared, &other, cfg, &skip)

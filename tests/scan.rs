@@ -554,18 +554,45 @@ fn an_article_repeated_past_the_bucket_cap_still_forms_one_story() {
     std::fs::write(w.path("copies.jsonl"), jsonl).unwrap();
     w.scan_ok(&[w.path("copies.jsonl").to_str().unwrap(), "--no-passages"]);
     let s = w.json("out/summary.json");
-    assert!(
-        s["capped_buckets"].as_u64().unwrap() > 0,
-        "300 copies overflow the 200 cap"
-    );
+    // Identical copies never reach the LSH buckets: the first takes part in
+    // pairing, the 299 others are chained to one another (the group is over
+    // the 200 cap), which is linear, not the 44,850 pairs of 300 copies.
+    assert_eq!(s["identical_copies"], 299);
+    assert_eq!(s["candidates"], 0);
     assert_eq!(s["stories"], 1);
     assert_eq!(s["documents_in_stories"], 300);
-    // Linear, not quadratic: far fewer than the 44,850 pairs of 300 copies.
-    assert!(
-        s["candidates"].as_u64().unwrap() < 1000,
-        "{}",
-        s["candidates"]
-    );
+    assert_eq!(s["verified_pairs"], 299);
+    let pairs = csv_rows(&w.path("out/pairs.csv"));
+    assert!(pairs.iter().all(|r| r[2] == "rerun" && r[3] == "1.0000"));
+}
+
+#[test]
+fn a_few_identical_copies_get_every_relation_of_their_first() {
+    let w = Workdir::new();
+    let corpus = std::fs::read_to_string(fixture("relations/corpus.jsonl")).unwrap();
+    let wire = corpus
+        .lines()
+        .find(|l| l.contains("\"id\": \"wire\""))
+        .unwrap();
+    let mut jsonl = corpus.clone();
+    for i in 0..3 {
+        jsonl.push_str(&wire.replace("\"id\": \"wire\"", &format!("\"id\": \"wire{i}\"")));
+        jsonl.push('\n');
+    }
+    std::fs::write(w.path("c.jsonl"), jsonl).unwrap();
+    w.scan_ok(&[w.path("c.jsonl").to_str().unwrap(), "--no-passages"]);
+    assert_eq!(w.json("out/summary.json")["identical_copies"], 3);
+    let pairs = csv_rows(&w.path("out/pairs.csv"));
+    let row = |a: &str, b: &str| pairs.iter().find(|r| r[0] == a && r[1] == b).cloned();
+    // Every copy relates to the others and to whatever the wire relates to,
+    // with the same scores.
+    for c in ["wire0", "wire1", "wire2"] {
+        assert_eq!(row("wire", c).unwrap()[2], "rerun");
+        let t = row("truncated", c).unwrap();
+        let orig = row("truncated", "wire").unwrap();
+        assert_eq!(t[2..8], orig[2..8], "{t:?} vs {orig:?}");
+    }
+    assert_eq!(row("wire0", "wire1").unwrap()[3], "1.0000");
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub struct Terminal {
     warned: AtomicU64,
     max_warnings: u64,
     bytes: AtomicU64,
+    input_bytes: AtomicU64,
 }
 
 impl Terminal {
@@ -27,6 +28,7 @@ impl Terminal {
             warned: AtomicU64::new(0),
             max_warnings,
             bytes: AtomicU64::new(0),
+            input_bytes: AtomicU64::new(0),
         }
     }
 
@@ -85,14 +87,27 @@ impl Observer for Terminal {
         *self.bar.lock().expect("progress lock") = Some(bar);
     }
 
+    fn input_bytes(&self, bytes: u64) {
+        self.input_bytes.store(bytes, Ordering::Relaxed);
+    }
+
     fn advance(&self, units: u64, bytes: u64) {
         let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        let input = self.input_bytes.load(Ordering::Relaxed);
         self.with_bar(|b| {
             b.inc(units);
             if bytes > 0 {
                 let secs = b.elapsed().as_secs_f64().max(1e-3);
                 let mb = total as f64 / 1e6;
-                b.set_message(format!("{mb:.0} MB at {:.0} MB/s", mb / secs));
+                let rate = mb / secs;
+                // Article text is most of an input file; markup makes the
+                // estimate of the time left slightly long, never short.
+                let eta = if input > total && rate > 0.0 {
+                    format!(", about {:.0} s left", (input - total) as f64 / 1e6 / rate)
+                } else {
+                    String::new()
+                };
+                b.set_message(format!("{mb:.0} MB at {rate:.0} MB/s{eta}"));
             }
         });
     }

@@ -78,6 +78,9 @@ pub trait Observer: Sync {
     fn bad_record(&self, _bad: &BadRecord) {}
     /// A stage starts; `total` is its unit count when known.
     fn stage_start(&self, _stage: Stage, _total: Option<u64>) {}
+    /// The input's size in bytes, when every input is a plain file (sent
+    /// before reading starts, for an estimate of the time left).
+    fn input_bytes(&self, _bytes: u64) {}
     /// Units (documents or pairs) and bytes done since the last call.
     fn advance(&self, _units: u64, _bytes: u64) {}
     /// The current stage is done.
@@ -291,6 +294,20 @@ pub fn read_and_shingle(
     obs: &dyn Observer,
 ) -> Result<(Vec<Document>, Vec<ShingleSet>, RecordCounts)> {
     let sources = ingest::discover(inputs, &cfg.ingest)?;
+    let plain = |p: &std::path::Path| {
+        p.as_os_str() != "-"
+            && !p
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("gz") || e.eq_ignore_ascii_case("zst"))
+    };
+    if sources.iter().all(|s| plain(&s.path)) {
+        let size: u64 = sources
+            .iter()
+            .filter_map(|s| std::fs::metadata(&s.path).ok())
+            .map(|m| m.len())
+            .sum();
+        obs.input_bytes(size);
+    }
     let k = cfg.shingle.k;
     let (tx, rx) = crossbeam_channel::bounded::<Vec<Document>>(8);
     let mut docs = Vec::new();

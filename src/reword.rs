@@ -1020,7 +1020,8 @@ pub struct RewordedPair {
 /// What the view did over a corpus, for the summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ViewStats {
-    /// Sentences with enough content words to take part.
+    /// Sentences with enough content words to take part (in documents that
+    /// are in no story of the shingle view, and in those stories' origins).
     pub sentences: u64,
     /// Distinct (document, band key) entries.
     pub band_keys: u64,
@@ -1056,6 +1057,11 @@ pub fn find_pairs(
         .zip(outlets.par_iter())
         .enumerate()
         .map(|(d, (text, &outlet))| {
+            // A story of the shingle view takes part through its origin
+            // alone: its copies' sentences would only lead to the origin.
+            if place[d].is_some_and(|o| o.index() != d) {
+                return (Vec::new(), None, 0);
+            }
             let sentences = with_cache(|cache| analyze(text, cache, Some((boiler, outlet, k))));
             let usable = sentences.iter().filter(|s| usable(s, cfg)).count() as u64;
             let sample = (d % stride == 0).then(|| document_terms(&sentences));

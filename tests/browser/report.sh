@@ -31,7 +31,7 @@ url="file://$out/report/report.html#open-first"
 chromium "${flags[@]}" --dump-dom "$url" 2>/dev/null > "$out/dom.html"
 count() { { grep -o "$1" "$out/dom.html" || true; } | wc -l; }
 stories=$(count '<details class="story"')
-marks=$(count '<mark class="verbatim">')
+marks=$(count '<mark class="\(verbatim\|edited\|reworded\)"')
 sides=$(count '<div class="side">')
 echo "rendered: $stories stories, $sides side-by-side view(s), $marks highlighted passages"
 fail=0

@@ -27,6 +27,7 @@
 //! are byte and character ranges of the original text; a sentence that is
 //! mostly boilerplate never seeds a passage.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use ahash::{AHashMap, AHashSet};
@@ -1118,22 +1119,31 @@ pub fn find_pairs(
             members.entry(*o).or_default().push(DocId(d as u32));
         }
     }
-    let mut second: Vec<(DocId, DocId)> = Vec::new();
+    // Reworded versions per story origin: each member and each version is
+    // analysed once per story.
+    let mut versions: BTreeMap<DocId, Vec<DocId>> = BTreeMap::new();
     for rp in &found {
         if relation(&rp.result, cfg) != Some(Relation::Reworded) {
             continue;
         }
         for (u, o) in [(rp.a, rp.b), (rp.b, rp.a)] {
             if place[u.index()].is_none() && place[o.index()] == Some(o) {
-                for &m in members.get(&o).into_iter().flatten().filter(|&&m| m != o) {
-                    second.push((u.min(m), u.max(m)));
-                }
+                versions.entry(o).or_default().push(u);
             }
         }
     }
-    second.sort_unstable();
-    second.dedup();
-    stats.aligned_pairs += second.len() as u64;
+    let stories: Vec<(DocId, Vec<DocId>)> = versions
+        .into_iter()
+        .map(|(o, mut us)| {
+            us.sort_unstable();
+            us.dedup();
+            (o, us)
+        })
+        .collect();
+    stats.aligned_pairs += stories
+        .iter()
+        .map(|(o, us)| (us.len() * members.get(o).map_or(0, |m| m.len() - 1)) as u64)
+        .sum::<u64>();
     let view = |d: DocId| {
         let sentences = with_cache(|cache| {
             analyze(
@@ -1144,11 +1154,27 @@ pub fn find_pairs(
         });
         View::new(texts[d.index()], sentences, &idf, cfg)
     };
-    found.par_extend(second.par_iter().filter_map(|&(a, b)| {
-        let result = align_pair(&view(a), &view(b), &idf, cfg);
-        (!result.passages.is_empty()).then_some(RewordedPair { a, b, result })
+    found.par_extend(stories.par_iter().flat_map_iter(|(o, us)| {
+        let uviews: Vec<(DocId, View<'_>)> = us.iter().map(|&u| (u, view(u))).collect();
+        let mut out = Vec::new();
+        for &m in members.get(o).into_iter().flatten().filter(|&&m| m != *o) {
+            let vm = view(m);
+            for (u, vu) in &uviews {
+                let (a, b) = ((*u).min(m), (*u).max(m));
+                let result = if *u < m {
+                    align_pair(vu, &vm, &idf, cfg)
+                } else {
+                    align_pair(&vm, vu, &idf, cfg)
+                };
+                if !result.passages.is_empty() {
+                    out.push(RewordedPair { a, b, result });
+                }
+            }
+        }
+        out
     }));
-    found.sort_unstable_by_key(|rp| (rp.a, rp.b));
+    found.sort_by_key(|rp| (rp.a, rp.b));
+    found.dedup_by_key(|rp| (rp.a, rp.b));
     stats.pairs_with_passages = found.len() as u64;
     (found, stats)
 }

@@ -63,20 +63,7 @@ pub fn compare(a: &Document, b: &Document, cfg: &ScanConfig) -> Comparison {
     let mut relation = m.map(|m| m.relation);
     let mut reworded = 0.0;
     if cfg.reword.enabled {
-        let mut cache = reword::TermCache::default();
-        let (ta, tb) = (
-            reword::analyze(&a.text, &mut cache, None),
-            reword::analyze(&b.text, &mut cache, None),
-        );
-        let idf = reword::Idf::from_term_sets([
-            reword::document_terms(&ta).as_slice(),
-            reword::document_terms(&tb).as_slice(),
-        ]);
-        let (va, vb) = (
-            reword::View::new(&a.text, ta, &idf, &cfg.reword),
-            reword::View::new(&b.text, tb, &idf, &cfg.reword),
-        );
-        let r = reword::align_pair(&va, &vb, &idf, &cfg.reword);
+        let r = reword::align_texts(&a.text, &b.text, &cfg.reword);
         if let Some(rel) = reword::relation(&r, &cfg.reword) {
             reworded = r.score;
             if !relation.is_some_and(Relation::same_story) {

@@ -39,8 +39,9 @@ use crate::align::{Passage, PassageKind, to_chars};
 use crate::boilerplate::{Boilerplate, OutletIndex};
 use crate::config::RewordConfig;
 use crate::document::DocId;
+use crate::minhash::mix;
 use crate::shingle::{self, Token};
-use crate::verify::Relation;
+use crate::verify::{Relation, intersection_size};
 
 /// A stemmed content word: 32 bits of the stem's xxh3, never 0.
 pub type Term = u32;
@@ -132,23 +133,6 @@ fn compute_term(word: &str, hash: u64) -> Term {
     let lower = word.to_lowercase();
     let stem = lex.stemmer.stem(&lower);
     ((xxh3_64(stem.as_bytes()) >> 32) as u32).max(1)
-}
-
-/// The content words of `word` as the view sees them (for tests and
-/// `compare`): `None` for a stopword.
-///
-/// ```
-/// use wiretrace::reword::stem;
-/// assert_eq!(stem("Withdrawing").as_deref(), Some("withdraw"));
-/// assert_eq!(stem("the"), None);
-/// ```
-pub fn stem(word: &str) -> Option<String> {
-    let lower = word.to_lowercase();
-    let lex = lexicon();
-    if lower.chars().nth(1).is_none() || lex.stop.contains(&xxh3_64(lower.as_bytes())) {
-        return None;
-    }
-    Some(lex.stemmer.stem(&lower).into_owned())
 }
 
 /// One sentence of a document.
@@ -361,14 +345,6 @@ pub fn analyze(
     }
     cache.tokens = tokens;
     out
-}
-
-fn mix(mut x: u64) -> u64 {
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    x ^ (x >> 33)
 }
 
 /// LSH band keys of one sentence's terms: `bands` keys, each mixing the
@@ -737,8 +713,7 @@ fn key_agreement(a: &View<'_>, ai: &[(u32, u32)], b: &View<'_>, bj: &[(u32, u32)
         if smaller == 0 {
             return 1.0;
         }
-        let shared = ka.iter().filter(|k| kb.binary_search(k).is_ok()).count();
-        shared as f64 / smaller as f64
+        intersection_size(&ka, &kb) as f64 / smaller as f64
     };
     let keys = share(collect(a, ai, |s| &s.keys), collect(b, bj, |s| &s.keys));
     let numbers = share(
@@ -945,13 +920,20 @@ pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> 
     result
 }
 
-/// Convenience for callers that hold two texts: analyse, weigh by `idf`
-/// and align.
-pub fn align_texts(a: &str, b: &str, idf: &Idf, cfg: &RewordConfig) -> PairResult {
-    let mut cache = TermCache::default();
-    let va = View::new(a, analyze(a, &mut cache, None), idf, cfg);
-    let vb = View::new(b, analyze(b, &mut cache, None), idf, cfg);
-    align_pair(&va, &vb, idf, cfg)
+/// Two texts on their own (no corpus, no boilerplate table): analysed,
+/// weighed by word frequencies in the two texts alone, and aligned.
+pub fn align_texts(a: &str, b: &str, cfg: &RewordConfig) -> PairResult {
+    let (ta, tb) = with_cache(|cache| (analyze(a, cache, None), analyze(b, cache, None)));
+    let idf = Idf::from_term_sets([
+        document_terms(&ta).as_slice(),
+        document_terms(&tb).as_slice(),
+    ]);
+    align_pair(
+        &View::new(a, ta, &idf, cfg),
+        &View::new(b, tb, &idf, cfg),
+        &idf,
+        cfg,
+    )
 }
 
 /// The relation a pair gets from its reworded passages alone: `reworded`
@@ -1028,9 +1010,11 @@ pub struct ViewStats {
     pub band_keys: u64,
     /// Sentence buckets over the cap, not expanded.
     pub capped_buckets: u64,
-    /// Candidate pairs from sentence buckets (rerun and excerpt pairs excluded).
+    /// Candidate pairs from sentence buckets (each story of the shingle view
+    /// standing in as its origin).
     pub candidates: u64,
-    /// Pairs aligned sentence by sentence (candidates plus verified partial pairs).
+    /// Pairs aligned sentence by sentence: the candidates, then each
+    /// reworded version of an origin with the story's other members.
     pub aligned_pairs: u64,
     /// Pairs with at least one reworded passage.
     pub pairs_with_passages: u64,
@@ -1077,29 +1061,25 @@ pub fn find_pairs(
     let keys: Vec<Vec<u32>> = analysed.into_iter().map(|a| a.0).collect();
     let (found, cstats) = candidate_pairs(&keys, place, cfg.bucket_cap, cfg.min_hits);
     drop(keys);
-    let mut pairs: Vec<(DocId, DocId)> = found.into_iter().map(|(a, b, _)| (a, b)).collect();
+    let pairs: Vec<(DocId, DocId)> = found.into_iter().map(|(a, b, _)| (a, b)).collect();
     stats.band_keys = cstats.keys;
     stats.capped_buckets = cstats.capped_buckets;
     stats.candidates = pairs.len() as u64;
-    pairs.sort_unstable();
-    pairs.dedup();
     stats.aligned_pairs = pairs.len() as u64;
+    let prepare = |d: usize| {
+        let sentences = with_cache(|cache| analyze(texts[d], cache, Some((boiler, outlets[d], k))));
+        View::new(texts[d], sentences, &idf, cfg)
+    };
 
     let mut involved = vec![false; texts.len()];
     for &(a, b) in &pairs {
         involved[a.index()] = true;
         involved[b.index()] = true;
     }
-    let views: Vec<Option<View<'_>>> = texts
+    let views: Vec<Option<View<'_>>> = involved
         .par_iter()
-        .zip(outlets.par_iter())
-        .zip(involved.par_iter())
-        .map(|((text, &outlet), &inv)| {
-            inv.then(|| {
-                let sentences = with_cache(|cache| analyze(text, cache, Some((boiler, outlet, k))));
-                View::new(text, sentences, &idf, cfg)
-            })
-        })
+        .enumerate()
+        .map(|(d, &inv)| inv.then(|| prepare(d)))
         .collect();
     let mut found: Vec<RewordedPair> = pairs
         .par_iter()
@@ -1144,16 +1124,7 @@ pub fn find_pairs(
         .iter()
         .map(|(o, us)| (us.len() * members.get(o).map_or(0, |m| m.len() - 1)) as u64)
         .sum::<u64>();
-    let view = |d: DocId| {
-        let sentences = with_cache(|cache| {
-            analyze(
-                texts[d.index()],
-                cache,
-                Some((boiler, outlets[d.index()], k)),
-            )
-        });
-        View::new(texts[d.index()], sentences, &idf, cfg)
-    };
+    let view = |d: DocId| prepare(d.index());
     found.par_extend(stories.par_iter().flat_map_iter(|(o, us)| {
         let uviews: Vec<(DocId, View<'_>)> = us.iter().map(|&u| (u, view(u))).collect();
         let mut out = Vec::new();
@@ -1208,7 +1179,7 @@ mod tests {
         );
         let b =
             format!("{PUTIN_B} Analysts expect the market for copper to rise sharply next year.");
-        let r = align_texts(&a, &b, &Idf::default(), &RewordConfig::default());
+        let r = align_texts(&a, &b, &RewordConfig::default());
         assert_eq!(r.passages.len(), 1, "{r:?}");
         let p = &r.passages[0];
         assert_eq!(p.kind, PassageKind::Reworded);
@@ -1230,7 +1201,6 @@ mod tests {
         let r = align_texts(
             a,
             b,
-            &Idf::default(),
             &RewordConfig {
                 min_chars: 10,
                 ..RewordConfig::default()

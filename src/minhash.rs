@@ -26,9 +26,8 @@ pub struct Sketcher {
     seed: u64,
 }
 
-/// A 64-bit mixer (also used for the reworded view's sentence MinHash).
 #[inline]
-pub(crate) fn mix(mut x: u64) -> u64 {
+fn mix(mut x: u64) -> u64 {
     // Stafford's variant 13 of the MurmurHash3 finaliser (as in SplitMix64).
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

@@ -279,9 +279,20 @@ fn sentence_bytes(text: &str, tokens: &[Token], first: usize, last: usize) -> (u
     (s as u32, e as u32)
 }
 
-/// Boilerplate context for [`analyze`]: the table, the document's outlet and
-/// the shingle size.
-pub type BoilerContext<'a> = (&'a Boilerplate, OutletIndex, usize);
+/// Boilerplate as one document's shingle set saw it, for [`analyze`].
+#[derive(Clone, Copy)]
+pub struct BoilerContext<'a> {
+    /// The table.
+    pub table: &'a Boilerplate,
+    /// The document's outlet.
+    pub outlet: OutletIndex,
+    /// Whether global boilerplate was stripped from the document's set (it
+    /// is kept in a text rerun so widely that its own shingles are global;
+    /// see [`Boilerplate::strip`]).
+    pub global: bool,
+    /// Shingle size.
+    pub k: usize,
+}
 
 /// Splits `text` into [`Sentence`]s with their content terms.
 pub fn analyze(
@@ -323,12 +334,15 @@ pub fn analyze(
         keys.dedup();
         numbers.sort_unstable();
         numbers.dedup();
-        let boilerplate = boiler.is_some_and(|(table, outlet, k)| {
-            toks.len() >= k && {
-                let windows = toks.len() + 1 - k;
+        let boilerplate = boiler.is_some_and(|b| {
+            toks.len() >= b.k && {
+                let windows = toks.len() + 1 - b.k;
                 let furniture = toks
-                    .windows(k)
-                    .filter(|w| table.contains(shingle::shingle_hash(w), outlet))
+                    .windows(b.k)
+                    .filter(|w| {
+                        b.table
+                            .contains_in(shingle::shingle_hash(w), b.outlet, b.global)
+                    })
                     .count();
                 furniture * 2 >= windows
             }
@@ -1039,27 +1053,25 @@ pub type Placement = Option<DocId>;
 /// Runs the view over a corpus: band keys, candidates (each story of the
 /// shingle view stands in as its origin), sentence alignment. Returns the
 /// pairs with passages, by `(a, b)`. A verified `partial` pair is aligned
-/// here when its sentences share keys like any other pair.
-pub fn find_pairs(
+/// here when its sentences share keys like any other pair. `boiler(d)` is
+/// document `d`'s boilerplate as its shingle set saw it.
+pub fn find_pairs<'b>(
     texts: &[&str],
-    outlets: &[OutletIndex],
-    boiler: &Boilerplate,
-    k: usize,
+    boiler: &(dyn Fn(usize) -> BoilerContext<'b> + Sync),
     place: &[Placement],
     cfg: &RewordConfig,
 ) -> (Vec<RewordedPair>, ViewStats) {
     let stride = texts.len().div_ceil(cfg.idf_sample).max(1);
     let analysed: Vec<(Vec<u32>, Option<Vec<Term>>, u64)> = texts
         .par_iter()
-        .zip(outlets.par_iter())
         .enumerate()
-        .map(|(d, (text, &outlet))| {
+        .map(|(d, text)| {
             // A story of the shingle view takes part through its origin
             // alone: its copies' sentences would only lead to the origin.
             if place[d].is_some_and(|o| o.index() != d) {
                 return (Vec::new(), None, 0);
             }
-            let sentences = with_cache(|cache| analyze(text, cache, Some((boiler, outlet, k))));
+            let sentences = with_cache(|cache| analyze(text, cache, Some(boiler(d))));
             let usable = sentences.iter().filter(|s| usable(s, cfg)).count() as u64;
             let sample = (d % stride == 0).then(|| document_terms(&sentences));
             (sentence_keys(&sentences, cfg), sample, usable)
@@ -1079,7 +1091,7 @@ pub fn find_pairs(
     stats.candidates = pairs.len() as u64;
     stats.aligned_pairs = pairs.len() as u64;
     let prepare = |d: usize| {
-        let sentences = with_cache(|cache| analyze(texts[d], cache, Some((boiler, outlets[d], k))));
+        let sentences = with_cache(|cache| analyze(texts[d], cache, Some(boiler(d))));
         View::new(texts[d], sentences, &idf, cfg)
     };
 
@@ -1249,7 +1261,26 @@ mod tests {
         set.dedup();
         let table = Boilerplate::new(set, Vec::new());
         let mut cache = TermCache::default();
-        let s = analyze(text, &mut cache, Some((&table, None, 5)));
+        let ctx = BoilerContext {
+            table: &table,
+            outlet: None,
+            global: true,
+            k: 5,
+        };
+        let s = analyze(text, &mut cache, Some(ctx));
+        assert!(s[0].boilerplate);
+        // A document whose global boilerplate was kept (a text rerun so
+        // widely that it is global) keeps its sentences too.
+        let s = analyze(
+            text,
+            &mut cache,
+            Some(BoilerContext {
+                global: false,
+                ..ctx
+            }),
+        );
+        assert!(!s[0].boilerplate);
+        let s = analyze(text, &mut cache, Some(ctx));
         assert!(s[0].boilerplate);
     }
 }

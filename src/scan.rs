@@ -451,7 +451,15 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
 
     obs.stage_start(Stage::Reword, None);
     let (reworded, reword_stats) = if cfg.reword.enabled {
-        reworded_view(&docs, &sets, &outlets, &boiler, &mut matches, cfg)
+        reworded_view(
+            &docs,
+            &sets,
+            &outlets,
+            &global_stripped,
+            &boiler,
+            &mut matches,
+            cfg,
+        )
     } else {
         (Vec::new(), reword::ViewStats::default())
     };
@@ -674,6 +682,7 @@ fn reworded_view(
     docs: &[Document],
     sets: &[ShingleSet],
     outlets: &[boilerplate::OutletIndex],
+    global_stripped: &[bool],
     boiler: &boilerplate::Boilerplate,
     matches: &mut Vec<Match>,
     cfg: &ScanConfig,
@@ -693,8 +702,13 @@ fn reworded_view(
             place[d.index()] = Some(s.origin);
         }
     }
-    let (found, stats) =
-        reword::find_pairs(&texts, outlets, boiler, cfg.shingle.k, &place, &cfg.reword);
+    let furniture = |d: usize| reword::BoilerContext {
+        table: boiler,
+        outlet: outlets[d],
+        global: global_stripped[d],
+        k: cfg.shingle.k,
+    };
+    let (found, stats) = reword::find_pairs(&texts, &furniture, &place, &cfg.reword);
     let mut added = Vec::new();
     for rp in &found {
         let Some(relation) = reword::relation(&rp.result, &cfg.reword) else {

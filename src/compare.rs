@@ -47,9 +47,7 @@ pub fn compare(a: &Document, b: &Document, cfg: &ScanConfig) -> Comparison {
         s
     };
     let (sa, sb) = (set(&a.text), set(&b.text));
-    let shared = verify::intersection_size(&sa, &sb);
-    let m = verify::score(DocId(0), DocId(1), &sa, &sb, &cfg.verify);
-    let ratio = |x: usize, y: usize| if y == 0 { 0.0 } else { x as f64 / y as f64 };
+    let m = verify::measure(DocId(0), DocId(1), &sa, &sb, Relation::Partial);
     let align_cfg = AlignConfig {
         k: cfg.shingle.k,
         ..cfg.align.clone()
@@ -60,7 +58,7 @@ pub fn compare(a: &Document, b: &Document, cfg: &ScanConfig) -> Comparison {
         &align_cfg,
         &|_| false,
     );
-    let mut relation = m.map(|m| m.relation);
+    let mut relation = verify::classify(m.shared as usize, sa.len(), sb.len(), &cfg.verify);
     let mut reworded = 0.0;
     if cfg.reword.enabled {
         let r = reword::align_texts(&a.text, &b.text, &cfg.reword);
@@ -75,10 +73,10 @@ pub fn compare(a: &Document, b: &Document, cfg: &ScanConfig) -> Comparison {
     Comparison {
         shingles_a: sa.len(),
         shingles_b: sb.len(),
-        shared,
-        jaccard: ratio(shared, sa.len() + sb.len() - shared),
-        a_in_b: ratio(shared, sa.len()),
-        b_in_a: ratio(shared, sb.len()),
+        shared: m.shared as usize,
+        jaccard: m.jaccard,
+        a_in_b: m.a_in_b,
+        b_in_a: m.b_in_a,
         relation,
         reworded,
         passages,

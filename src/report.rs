@@ -414,17 +414,14 @@ pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
     }
     let _ = writeln!(
         t,
-        "{} candidate pairs ({} from LSH with {} bands x {} rows, {} from shared passages), {} related: {} rerun, {} excerpt, {} reworded, {} partial",
+        "{} candidate pairs ({} from LSH with {} bands x {} rows, {} from shared passages), {} related: {}",
         s.candidates,
         s.candidates_lsh,
         s.lsh_bands,
         s.lsh_rows,
         s.candidates_passage,
         s.verified_pairs,
-        s.pairs_by_relation.get("rerun").unwrap_or(&0),
-        s.pairs_by_relation.get("excerpt").unwrap_or(&0),
-        s.pairs_by_relation.get("reworded").unwrap_or(&0),
-        s.pairs_by_relation.get("partial").unwrap_or(&0),
+        s.relation_counts(),
     );
     if s.reworded_view {
         let _ = writeln!(

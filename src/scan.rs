@@ -168,6 +168,21 @@ pub struct Summary {
     pub timings: Timings,
 }
 
+impl Summary {
+    /// `"7 rerun, 7 excerpt, 5 reworded, 6 partial"`: related pairs by
+    /// relation, in report order.
+    pub fn relation_counts(&self) -> String {
+        Relation::ALL
+            .iter()
+            .map(|r| {
+                let n = self.pairs_by_relation.get(r.as_str()).unwrap_or(&0);
+                format!("{n} {}", r.as_str())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Wall time per stage and peak resident memory.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Timings {
@@ -467,12 +482,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     clock.lap(Stage::Reword);
 
     obs.stage_start(Stage::Stories, None);
-    let stories = cluster::stories(
-        docs.len(),
-        &matches,
-        |d| origin_rank(&docs[d.index()], sets[d.index()].len()),
-        |d| docs[d.index()].id.clone(),
-    );
+    let stories = stories_of(&docs, &sets, &matches);
     let mut story_of = vec![None; docs.len()];
     for (i, s) in stories.iter().enumerate() {
         for d in &s.members {
@@ -506,12 +516,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     clock.lap(Stage::Align);
 
     let mut pairs_by_relation = BTreeMap::new();
-    for r in [
-        Relation::Rerun,
-        Relation::Excerpt,
-        Relation::Reworded,
-        Relation::Partial,
-    ] {
+    for r in Relation::ALL {
         pairs_by_relation.insert(
             r.as_str(),
             matches.iter().filter(|m| m.relation == r).count() as u64,
@@ -690,12 +695,7 @@ fn reworded_view(
     let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
     let find =
         |m: &[Match], a: DocId, b: DocId| m.binary_search_by_key(&(a, b), |x| (x.a, x.b)).ok();
-    let verbatim_stories = cluster::stories(
-        docs.len(),
-        matches,
-        |d| origin_rank(&docs[d.index()], sets[d.index()].len()),
-        |d| docs[d.index()].id.clone(),
-    );
+    let verbatim_stories = stories_of(docs, sets, matches);
     let mut place: Vec<reword::Placement> = vec![None; docs.len()];
     for s in &verbatim_stories {
         for &d in &s.members {
@@ -722,21 +722,16 @@ fn reworded_view(
                     m.relation = relation;
                 }
             }
-            None => {
-                let (sa, sb) = (&sets[rp.a.index()], &sets[rp.b.index()]);
-                let shared = verify::intersection_size(sa, sb);
-                let ratio = |x: usize, y: usize| if y == 0 { 0.0 } else { x as f64 / y as f64 };
-                added.push(Match {
-                    a: rp.a,
-                    b: rp.b,
-                    shared: shared as u32,
-                    jaccard: ratio(shared, sa.len() + sb.len() - shared),
-                    a_in_b: ratio(shared, sa.len()),
-                    b_in_a: ratio(shared, sb.len()),
+            None => added.push(Match {
+                reworded: rp.result.score,
+                ..verify::measure(
+                    rp.a,
+                    rp.b,
+                    &sets[rp.a.index()],
+                    &sets[rp.b.index()],
                     relation,
-                    reworded: rp.result.score,
-                });
-            }
+                )
+            }),
         }
     }
     matches.extend(added);
@@ -834,6 +829,16 @@ fn align_all(
     out.sort_unstable_by_key(|p| (p.a, p.b));
     out.dedup_by_key(|p| (p.a, p.b));
     out
+}
+
+/// Stories of these matches, origins ranked by [`origin_rank`].
+fn stories_of(docs: &[Document], sets: &[ShingleSet], matches: &[Match]) -> Vec<Story> {
+    cluster::stories(
+        docs.len(),
+        matches,
+        |d| origin_rank(&docs[d.index()], sets[d.index()].len()),
+        |d| docs[d.index()].id.clone(),
+    )
 }
 
 /// Origin preference: dated before undated, earlier first, then the larger

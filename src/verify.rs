@@ -35,6 +35,14 @@ pub enum Relation {
 }
 
 impl Relation {
+    /// Every relation, in report order.
+    pub const ALL: [Relation; 4] = [
+        Relation::Rerun,
+        Relation::Excerpt,
+        Relation::Reworded,
+        Relation::Partial,
+    ];
+
     /// The name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -158,19 +166,32 @@ pub fn score(
     sb: &[ShingleHash],
     cfg: &VerifyConfig,
 ) -> Option<Match> {
+    let m = measure(a, b, sa, sb, Relation::Partial);
+    let relation = classify(m.shared as usize, sa.len(), sb.len(), cfg)?;
+    Some(Match { relation, ..m })
+}
+
+/// The exact shingle scores of a pair, labelled `relation` whatever they
+/// are (for pairs another view relates); empty sets score 0.
+pub fn measure(
+    a: DocId,
+    b: DocId,
+    sa: &[ShingleHash],
+    sb: &[ShingleHash],
+    relation: Relation,
+) -> Match {
     let shared = intersection_size(sa, sb);
-    let relation = classify(shared, sa.len(), sb.len(), cfg)?;
-    let s = shared as f64;
-    Some(Match {
+    let ratio = |x: usize, y: usize| if y == 0 { 0.0 } else { x as f64 / y as f64 };
+    Match {
         a,
         b,
         shared: shared as u32,
-        jaccard: s / (sa.len() + sb.len() - shared) as f64,
-        a_in_b: s / sa.len() as f64,
-        b_in_a: s / sb.len() as f64,
+        jaccard: ratio(shared, sa.len() + sb.len() - shared),
+        a_in_b: ratio(shared, sa.len()),
+        b_in_a: ratio(shared, sb.len()),
         relation,
         reworded: 0.0,
-    })
+    }
 }
 
 /// Verifies every candidate in parallel; keeps candidate order.

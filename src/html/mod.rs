@@ -205,17 +205,14 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
         .collect();
     let s = &out.summary;
     let summary = format!(
-        "{} articles read, {} scanned, {} skipped · {} stories covering {} articles · {} related pairs ({} rerun, {} excerpt, {} reworded, {} partial) · {} passages",
+        "{} articles read, {} scanned, {} skipped · {} stories covering {} articles · {} related pairs ({}) · {} passages",
         s.records.read,
         s.records.scanned,
         s.records.skipped,
         s.stories,
         s.documents_in_stories,
         s.verified_pairs,
-        s.pairs_by_relation.get("rerun").unwrap_or(&0),
-        s.pairs_by_relation.get("excerpt").unwrap_or(&0),
-        s.pairs_by_relation.get("reworded").unwrap_or(&0),
-        s.pairs_by_relation.get("partial").unwrap_or(&0),
+        s.relation_counts(),
         s.passages
     );
     let docs = out

@@ -90,13 +90,9 @@ pub struct CompareArgs {
 
 impl CompareArgs {
     pub fn config(&self) -> wiretrace::Result<ScanConfig> {
-        let mut fields = FieldMap::default();
-        for f in &self.fields {
-            fields.set(f)?;
-        }
         let cfg = ScanConfig {
             ingest: IngestConfig {
-                fields,
+                fields: field_map(&self.fields)?,
                 ..IngestConfig::default()
             },
             shingle: ShingleConfig { k: self.shingle },
@@ -254,12 +250,8 @@ pub struct ScanArgs {
 
 impl InputArgs {
     pub fn ingest_config(&self) -> wiretrace::Result<IngestConfig> {
-        let mut fields = FieldMap::default();
-        for f in &self.fields {
-            fields.set(f)?;
-        }
         Ok(IngestConfig {
-            fields,
+            fields: field_map(&self.fields)?,
             format: self.format.map(|f| match f {
                 FormatArg::Txt => Format::Text,
                 FormatArg::Jsonl => Format::Jsonl,
@@ -443,4 +435,13 @@ fn parse_memory(s: &str) -> Result<u64, String> {
     wiretrace::spill::parse_size(s)
         .filter(|&n| n > 0)
         .ok_or_else(|| format!("'{s}' is not a size such as 4G, 512M or 100000"))
+}
+
+/// `--field NAME=KEY` flags as a field map.
+fn field_map(flags: &[String]) -> wiretrace::Result<FieldMap> {
+    let mut fields = FieldMap::default();
+    for f in flags {
+        fields.set(f)?;
+    }
+    Ok(fields)
 }

@@ -869,21 +869,7 @@ pub fn reword_sentence(sentence: &str, rate: f64, lang: &Language, rng: &mut imp
             clauses[0] = f.to_uppercase().chain(c).collect();
         }
     }
-    let mut words: Vec<String> = clauses
-        .join(", ")
-        .split(' ')
-        .map(|w| {
-            let core: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
-            if core.len() > 3
-                && core.chars().all(|c| c.is_ascii_alphabetic())
-                && rng.random_bool(rate)
-            {
-                w.replace(&core, &lang.substitute(&core, rng))
-            } else {
-                w.to_string()
-            }
-        })
-        .collect();
+    let mut words = substitute_each(&clauses.join(", "), rate, 4, lang, rng);
     if words.len() > 12 && rng.random_bool(0.5) {
         let i = rng.random_range(2..words.len() - 2);
         if words[i].chars().all(|c| c.is_ascii_alphabetic()) {
@@ -894,10 +880,23 @@ pub fn reword_sentence(sentence: &str, rate: f64, lang: &Language, rng: &mut imp
 }
 
 fn substitute_words(text: &str, rate: f64, lang: &Language, rng: &mut impl Rng) -> String {
+    substitute_each(text, rate, 3, lang, rng).join(" ")
+}
+
+/// The words of `text` (split at spaces), each purely alphabetic one of at
+/// least `min_len` letters swapped with probability `rate` for a word of
+/// similar frequency, punctuation kept.
+fn substitute_each(
+    text: &str,
+    rate: f64,
+    min_len: usize,
+    lang: &Language,
+    rng: &mut impl Rng,
+) -> Vec<String> {
     text.split(' ')
         .map(|w| {
             let core: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
-            if core.len() > 2
+            if core.len() >= min_len
                 && core.chars().all(|c| c.is_ascii_alphabetic())
                 && rng.random_bool(rate)
             {
@@ -906,8 +905,7 @@ fn substitute_words(text: &str, rate: f64, lang: &Language, rng: &mut impl Rng) 
                 w.to_string()
             }
         })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect()
 }
 
 /// OCR-like character noise: look-alike substitutions, drops and splits.

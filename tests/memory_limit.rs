@@ -7,17 +7,7 @@ use common::*;
 #[test]
 fn spilling_to_disk_gives_identical_reports() {
     let w = Workdir::new();
-    let corpus = w.path("c.jsonl");
-    let o = w.run(&[
-        "synth",
-        "--docs",
-        "1500",
-        "--seed",
-        "3",
-        "--out",
-        corpus.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let corpus = w.synth("c.jsonl", 1500, 3);
     let scan = |out: &str, extra: &[&str]| {
         let dir = w.path(out);
         let mut args = vec![

@@ -9,24 +9,15 @@ use common::*;
 fn eval_scores_a_rewrite_table_by_auc() {
     let w = Workdir::new();
     let (out, _) = w.scan_ok(&["fixtures/rewrites/texts", "-q"]);
-    let json = w.path("eval.json");
-    let o = w.run(&[
-        "eval",
-        "--truth",
-        &fixture("rewrites/file_information.csv"),
-        "--report",
-        out.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (o, e) = w.eval(
+        std::path::Path::new(&fixture("rewrites/file_information.csv")),
+        &out,
+    );
     assert!(
         stdout(&o).contains("4 texts scored against their source: ROC AUC 1.0000"),
         "{}",
         stdout(&o)
     );
-    let e: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let cat = |c: &str| {
         e["by_category"]
             .as_array()

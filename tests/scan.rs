@@ -373,17 +373,7 @@ fn deterministic_part(summary: &str) -> serde_json::Value {
 #[test]
 fn reports_are_identical_across_thread_counts_and_runs() {
     let w = Workdir::new();
-    let corpus = w.path("c.jsonl");
-    let o = w.run(&[
-        "synth",
-        "--docs",
-        "1500",
-        "--seed",
-        "9",
-        "--out",
-        corpus.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let corpus = w.synth("c.jsonl", 1500, 9);
     let mut outs = Vec::new();
     for (i, threads) in ["1", "2", "2"].iter().enumerate() {
         let out = w.path(&format!("out{i}"));

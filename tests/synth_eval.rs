@@ -30,20 +30,7 @@ fn char_slice(text: &str, start: u64, end: u64) -> String {
 #[test]
 fn synth_is_deterministic_and_its_truth_matches_its_text() {
     let w = Workdir::new();
-    let a = w.path("a.jsonl");
-    let b = w.path("b.jsonl");
-    for p in [&a, &b] {
-        let o = w.run(&[
-            "synth",
-            "--docs",
-            "600",
-            "--seed",
-            "5",
-            "--out",
-            p.to_str().unwrap(),
-        ]);
-        assert_eq!(code(&o), 0, "{}", stderr(&o));
-    }
+    let (a, b) = (w.synth("a.jsonl", 600, 5), w.synth("b.jsonl", 600, 5));
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     let docs = texts(&a);
     let truth = truths(&w.path("a.truth.jsonl"));
@@ -119,52 +106,26 @@ fn synth_is_deterministic_and_its_truth_matches_its_text() {
 #[test]
 fn scan_meets_the_quality_goal_on_a_synthetic_corpus() {
     let w = Workdir::new();
-    let corpus = w.path("c.jsonl");
-    let o = w.run(&[
-        "synth",
-        "--docs",
-        "4000",
-        "--seed",
-        "11",
-        "--out",
-        corpus.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let out = w.path("out");
-    let o = w.run(&[
-        "scan",
-        corpus.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let json = w.path("eval.json");
-    let o = w.run(&[
-        "eval",
-        "--truth",
-        w.path("c.truth.jsonl").to_str().unwrap(),
-        "--report",
-        out.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let e = w.json("eval.json");
+    let corpus = w.synth("c.jsonl", 4000, 11);
+    let (out, _) = w.scan_ok(&[corpus.to_str().unwrap(), "-q"]);
+    let (o, e) = w.eval(&w.path("c.truth.jsonl"), &out);
     let p = e["pairs"]["precision"].as_f64().unwrap();
     let r = e["pairs"]["recall"].as_f64().unwrap();
     assert!(p >= 0.99, "precision {p}\n{}", stdout(&o));
     assert!(r >= 0.95, "recall {r}\n{}", stdout(&o));
     for edit in e["recall_by_edit"].as_array().unwrap() {
-        // A reworded copy is paired with its story's origin only (the
-        // reworded view aligns one link per story): it is measured by being
-        // placed in its story, not by pairs.csv rows.
-        let measure = if edit["edit"] == "reworded" {
-            "story_recall"
+        let (recall, story) = (
+            edit["recall"].as_f64().unwrap(),
+            edit["story_recall"].as_f64().unwrap(),
+        );
+        if edit["edit"] == "reworded" {
+            // Below the other edits, and said so in the README: measured
+            // here (4,000 articles) 0.878 pairwise and 0.940 placed in their
+            // story; 0.912 and 0.981 at 20,000.
+            assert!(recall >= 0.85 && story >= 0.9, "{edit}");
         } else {
-            "recall"
-        };
-        assert!(edit[measure].as_f64().unwrap() >= 0.9, "{edit}");
+            assert!(recall >= 0.9 && story >= 0.95, "{edit}");
+        }
     }
     assert!(e["adjusted_rand_index"].as_f64().unwrap() >= 0.95);
     // Passages (PAN plagdet): >= 0.95 on verbatim and truncated reruns,
@@ -189,23 +150,6 @@ fn scan_meets_the_quality_goal_on_a_synthetic_corpus() {
         "{passages:?}"
     );
     assert!(stdout(&o).contains("pairs (same story)"));
-}
-
-/// Runs `wiretrace eval` on a truth file in the workdir and a report
-/// directory, requires exit 0, and returns the JSON scores.
-fn eval_json(w: &Workdir, truth: &str, report: &std::path::Path) -> serde_json::Value {
-    let json = w.path("e.json");
-    let o = w.run(&[
-        "eval",
-        "--truth",
-        w.path(truth).to_str().unwrap(),
-        "--report",
-        report.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    w.json("e.json")
 }
 
 #[test]
@@ -247,7 +191,7 @@ fn eval_scores_hand_made_reports_exactly() {
         "story,doc,outlet,date,role,coverage\nX,a,,,origin,1\nX,b,,,rerun,1\nX,c,,,rerun,1\nY,d,,,origin,1\nY,e,,,rerun,1\nY,f,,,rerun,1\n",
     )
     .unwrap();
-    let e = eval_json(&w, "t.truth.jsonl", &rep);
+    let (_, e) = w.eval(&w.path("t.truth.jsonl"), &rep);
     assert_eq!(e["pairs"]["tp"], 3);
     assert_eq!(e["pairs"]["reported"], 5);
     assert_eq!(e["pairs"]["truth"], 4);
@@ -274,7 +218,7 @@ fn eval_scores_hand_made_reports_exactly() {
 
     // The plain CSV truth form.
     std::fs::write(w.path("plain.csv"), "doc_a,doc_b\nb,a\nd,e\nc,b\n").unwrap();
-    let e = eval_json(&w, "plain.csv", &rep);
+    let (_, e) = w.eval(&w.path("plain.csv"), &rep);
     assert_eq!(e["pairs"]["truth"], 3);
     assert_eq!(e["pairs"]["tp"], 2);
 }

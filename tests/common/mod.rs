@@ -53,6 +53,40 @@ impl Workdir {
         (out, o)
     }
 
+    /// Runs `wiretrace synth --docs N --seed S --out <workdir>/NAME`,
+    /// requires exit 0, and returns the corpus path (truth beside it).
+    pub fn synth(&self, name: &str, docs: u32, seed: u32) -> PathBuf {
+        let corpus = self.path(name);
+        let o = self.run(&[
+            "synth",
+            "--docs",
+            &docs.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+            corpus.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        corpus
+    }
+
+    /// Runs `wiretrace eval --truth TRUTH --report REPORT --json ...`,
+    /// requires exit 0, and returns the run's output and the JSON scores.
+    pub fn eval(&self, truth: &Path, report: &Path) -> (Output, serde_json::Value) {
+        let json = self.path("eval.json");
+        let o = self.run(&[
+            "eval",
+            "--truth",
+            truth.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        (o, self.json("eval.json"))
+    }
+
     pub fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
     }

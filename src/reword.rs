@@ -1003,11 +1003,10 @@ pub fn merge_passages(mut aligned: Vec<Passage>, reworded: &[Passage]) -> Vec<Pa
             .map(|&i| aligned[i].a_bytes.1 - aligned[i].a_bytes.0)
             .sum();
         if !verbatim && r.a_bytes.1 - r.a_bytes.0 > span {
-            let mut i = 0;
-            aligned.retain(|_| {
-                i += 1;
-                !hit.contains(&(i - 1))
-            });
+            // `hit` is ascending: remove from the back so indices stay valid.
+            for &i in hit.iter().rev() {
+                aligned.remove(i);
+            }
             aligned.push(r.clone());
         }
     }

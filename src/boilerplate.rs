@@ -130,7 +130,8 @@ impl Boilerplate {
 /// Shingles found in at least `min_count` of the given sets.
 fn frequent(sets: &[&ShingleSet], min_count: usize) -> Vec<ShingleHash> {
     let mut all: Vec<ShingleHash> = sets.iter().flat_map(|s| s.iter().copied()).collect();
-    all.sort_unstable();
+    // Millions of u32 keys: a radix sort is several times faster than a comparison sort.
+    radsort::sort(&mut all);
     let mut out = Vec::new();
     let mut i = 0;
     while i < all.len() {

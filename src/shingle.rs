@@ -187,7 +187,7 @@ pub fn shingles(tokens: &[Token], k: usize, out: &mut ShingleSet) {
         return;
     }
     out.extend(tokens.windows(k).map(shingle_hash));
-    out.sort_unstable();
+    radsort::sort(out);
     out.dedup();
 }
 

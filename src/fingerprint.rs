@@ -70,8 +70,11 @@ pub fn candidates(
         doc_offsets.push(doc_offsets.last().expect("non-empty") + f.len());
     }
     drop(fps);
+    // `doc_keys` holds, per document, the key of each of its postings and
+    // its position in `docs`, so the documents after it in that key's list
+    // are `docs[pos + 1..end of key]` without a search.
     let mut cursor = doc_offsets.clone();
-    let mut doc_keys = vec![0u32; postings.len()];
+    let mut doc_keys = vec![(0u32, 0u32); postings.len()];
     let mut docs = Vec::with_capacity(postings.len());
     let mut last = None;
     for (i, &(h, d)) in postings.iter().enumerate() {
@@ -80,7 +83,7 @@ pub fn candidates(
             last = Some(h);
         }
         let k = (offsets.len() - 1) as u32;
-        doc_keys[cursor[d as usize]] = k;
+        doc_keys[cursor[d as usize]] = (k, i as u32);
         cursor[d as usize] += 1;
         docs.push(d);
     }
@@ -99,13 +102,12 @@ pub fn candidates(
             || (vec![0u32; n], Vec::<u32>::new()),
             |(counts, touched), d| {
                 let d32 = d as u32;
-                for &k in &doc_keys[doc_offsets[d]..doc_offsets[d + 1]] {
-                    let l = list(k);
-                    if l.len() > cfg.max_df {
+                for &(k, pos) in &doc_keys[doc_offsets[d]..doc_offsets[d + 1]] {
+                    let end = offsets[k as usize + 1] as usize;
+                    if end - offsets[k as usize] as usize > cfg.max_df {
                         continue;
                     }
-                    let from = l.partition_point(|&e| e <= d32);
-                    for &e in &l[from..] {
+                    for &e in &docs[pos as usize + 1..end] {
                         let c = &mut counts[e as usize];
                         if *c == 0 {
                             touched.push(e);

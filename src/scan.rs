@@ -633,10 +633,15 @@ fn with_copies(
         relation: Relation::Rerun,
         reworded: 0.0,
     };
-    let mut by_doc: ahash::AHashMap<DocId, Vec<usize>> = ahash::AHashMap::new();
+    // The matches of each group's first document (only those are copied).
+    let mut by_doc: ahash::AHashMap<DocId, Vec<usize>> =
+        groups.keys().map(|&f| (f, Vec::new())).collect();
     for (i, m) in matches.iter().enumerate() {
-        by_doc.entry(m.a).or_default().push(i);
-        by_doc.entry(m.b).or_default().push(i);
+        for d in [m.a, m.b] {
+            if let Some(list) = by_doc.get_mut(&d) {
+                list.push(i);
+            }
+        }
     }
     let mut added = Vec::new();
     for (first, members) in &groups {

@@ -76,6 +76,48 @@ where
     })
 }
 
+/// Writes a CSV file atomically from a header and many rows, formatting
+/// the rows in parallel: waves of [`WAVE`] rows are cut into chunks, each
+/// chunk is formatted into its own buffer on some thread, and the buffers
+/// are written in row order (so the file is the same as a sequential
+/// write). Memory is bounded by one wave's text, not by the file.
+pub fn write_csv_par<T, F, R>(path: &Path, header: &[&str], rows: &[T], format: F) -> Result<()>
+where
+    T: Sync,
+    F: Fn(&T) -> R + Sync,
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    const CHUNK: usize = 4096;
+    write_atomic(path, |w| {
+        let mut head = csv::Writer::from_writer(Vec::new());
+        head.write_record(header)?;
+        w.write_all(&head.into_inner().map_err(|e| e.into_error())?)?;
+        for wave in rows.chunks(WAVE) {
+            let buffers: Vec<std::io::Result<Vec<u8>>> = wave
+                .par_chunks(CHUNK)
+                .map(|chunk| {
+                    let mut csv = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 64));
+                    for row in chunk {
+                        for field in format(row) {
+                            csv.write_field(field)?;
+                        }
+                        csv.write_record(None::<&[u8]>)?;
+                    }
+                    csv.into_inner().map_err(|e| e.into_error())
+                })
+                .collect();
+            for b in buffers {
+                w.write_all(&b?)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Rows per wave of [`write_csv_par`].
+const WAVE: usize = 1 << 18;
+
 /// How a story member relates to the story's origin: the share of the
 /// origin it carries (shingle containment, or the reworded score for a
 /// reworded copy) and the relation of the pair (`origin` for the origin
@@ -85,15 +127,19 @@ pub fn member_relation(out: &ScanOutput, origin: DocId, d: DocId) -> (f64, &'sta
         return (1.0, "origin");
     }
     let set = &out.sets[origin.index()];
-    let shingles = if set.is_empty() {
-        0.0
-    } else {
-        intersection_size(set, &out.sets[d.index()]) as f64 / set.len() as f64
+    let shingles = || {
+        if set.is_empty() {
+            0.0
+        } else {
+            intersection_size(set, &out.sets[d.index()]) as f64 / set.len() as f64
+        }
     };
     let key = (origin.min(d), origin.max(d));
     match out.matches.binary_search_by_key(&key, |m| (m.a, m.b)) {
         Ok(i) => {
             let m = &out.matches[i];
+            // The match already holds |origin ∩ d| / |origin|.
+            let shingles = if m.a == origin { m.a_in_b } else { m.b_in_a };
             let cov = if m.relation == Relation::Reworded {
                 shingles.max(m.reworded)
             } else {
@@ -101,7 +147,7 @@ pub fn member_relation(out: &ScanOutput, origin: DocId, d: DocId) -> (f64, &'sta
             };
             (cov, m.relation.as_str())
         }
-        Err(_) => (shingles, "linked"),
+        Err(_) => (shingles(), "linked"),
     }
 }
 
@@ -287,10 +333,31 @@ pub fn outlet_rows(out: &ScanOutput) -> Vec<OutletRow> {
 pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let rank = id_ranks(out);
-    write_csv(
+    // The files are independent: write them side by side.
+    let (pairs, (stories, rest)) = rayon::join(
+        || write_pairs(dir, out, &rank),
+        || {
+            rayon::join(
+                || write_stories(dir, out),
+                || write_passages_and_outlets(dir, out, &rank),
+            )
+        },
+    );
+    pairs?;
+    stories?;
+    rest?;
+    write_atomic(&dir.join("summary.json"), |w| {
+        serde_json::to_writer_pretty(&mut *w, &out.summary)?;
+        w.write_all(b"\n")
+    })
+}
+
+fn write_pairs(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Result<()> {
+    write_csv_par(
         &dir.join("pairs.csv"),
         &PAIRS_HEADER,
-        pair_rows(out, &rank).into_iter().map(|r| {
+        &pair_rows(out, rank),
+        |r| {
             [
                 Cow::Borrowed(r.doc_a),
                 Cow::Borrowed(r.doc_b),
@@ -302,34 +369,43 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
                 Cow::Owned(fmt_share(r.score)),
                 Cow::Borrowed(r.story),
             ]
-        }),
-    )?;
-    let mut story_rows = Vec::new();
-    for story in &out.stories {
-        for &d in &story.members {
-            let doc = &out.docs[d.index()];
-            let (coverage, relation) = member_relation(out, story.origin, d);
-            story_rows.push([
-                story.id.clone(),
-                doc.id.clone(),
-                doc.outlet.clone().unwrap_or_default(),
-                doc.date
-                    .as_ref()
-                    .map(|t| t.text.clone())
-                    .unwrap_or_default(),
-                if d == story.origin { "origin" } else { "rerun" }.to_string(),
-                relation.to_string(),
-                fmt_share(coverage),
-            ]);
-        }
-    }
-    write_csv(
+            .map(|c: Cow<'_, str>| match c {
+                Cow::Borrowed(b) => Cow::Borrowed(b.as_bytes()),
+                Cow::Owned(o) => Cow::Owned(o.into_bytes()),
+            })
+        },
+    )
+}
+
+fn write_stories(dir: &Path, out: &ScanOutput) -> Result<()> {
+    let members: Vec<(&crate::cluster::Story, DocId)> = out
+        .stories
+        .iter()
+        .flat_map(|s| s.members.iter().map(move |&d| (s, d)))
+        .collect();
+    write_csv_par(
         &dir.join("stories.csv"),
         &[
             "story", "doc", "outlet", "date", "role", "relation", "coverage",
         ],
-        story_rows,
-    )?;
+        &members,
+        |&(story, d)| {
+            let doc = &out.docs[d.index()];
+            let (coverage, relation) = member_relation(out, story.origin, d);
+            [
+                Cow::Borrowed(story.id.as_bytes()),
+                Cow::Borrowed(doc.id.as_bytes()),
+                Cow::Borrowed(doc.outlet.as_deref().unwrap_or("").as_bytes()),
+                Cow::Borrowed(doc.date.as_ref().map_or("", |t| t.text.as_str()).as_bytes()),
+                Cow::Borrowed(if d == story.origin { "origin" } else { "rerun" }.as_bytes()),
+                Cow::Borrowed(relation.as_bytes()),
+                Cow::Owned(fmt_share(coverage).into_bytes()),
+            ]
+        },
+    )
+}
+
+fn write_passages_and_outlets(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Result<()> {
     let text_of = |d: crate::document::DocId, bytes: (u32, u32)| {
         &out.docs[d.index()].text[bytes.0 as usize..bytes.1 as usize]
     };
@@ -391,10 +467,7 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
             ]
         }),
     )?;
-    write_atomic(&dir.join("summary.json"), |w| {
-        serde_json::to_writer_pretty(&mut *w, &out.summary)?;
-        w.write_all(b"\n")
-    })
+    Ok(())
 }
 
 /// The one-screen summary printed to stdout.

@@ -858,14 +858,24 @@ fn origin_rank(doc: &Document, set_len: usize) -> (bool, i64, std::cmp::Reverse<
 
 /// Dense outlet numbers, assigned in sorted name order.
 fn outlet_indices(docs: &[Document]) -> Vec<boilerplate::OutletIndex> {
-    let mut names: Vec<&str> = docs.iter().filter_map(|d| d.outlet.as_deref()).collect();
-    names.sort_unstable();
-    names.dedup();
-    docs.iter()
+    // Few outlets, many documents: number the distinct names, then sort only those.
+    let mut seen: ahash::AHashMap<&str, u32> = ahash::AHashMap::new();
+    let first: Vec<Option<u32>> = docs
+        .iter()
         .map(|d| {
-            d.outlet
-                .as_deref()
-                .map(|o| names.binary_search(&o).expect("collected above") as u32)
+            let o = d.outlet.as_deref()?;
+            let next = seen.len() as u32;
+            Some(*seen.entry(o).or_insert(next))
         })
+        .collect();
+    let mut names: Vec<(&str, u32)> = seen.into_iter().collect();
+    names.sort_unstable();
+    let mut sorted_index = vec![0u32; names.len()];
+    for (i, &(_, n)) in names.iter().enumerate() {
+        sorted_index[n as usize] = i as u32;
+    }
+    first
+        .into_iter()
+        .map(|n| n.map(|n| sorted_index[n as usize]))
         .collect()
 }

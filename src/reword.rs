@@ -77,7 +77,7 @@ fn lexicon() -> &'static Lexicon {
         stemmer: Stemmer::create(Algorithm::English),
         stop: STOPWORDS
             .split_whitespace()
-            .map(|w| xxh3_64(w.as_bytes()))
+            .map(|w| crate::shingle::word_hash(w.as_bytes()))
             .collect(),
         abbreviations: ABBREVIATIONS
             .iter()

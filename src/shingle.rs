@@ -8,7 +8,8 @@
 //! marks stay inside a token); each token is NFKC-normalised and lowercased.
 //! Quotes, dashes and all other punctuation separate tokens, so curly and
 //! straight quotes or different dashes never change a token. Each token is
-//! hashed once (xxh3); a shingle hash is the xxh3 of its k token hashes.
+//! hashed once ([`word_hash`]); a shingle hash folds its k token hashes
+//! ([`shingle_hash`]).
 //!
 //! Invariants: token spans are in increasing order, non-overlapping, on
 //! `char` boundaries; a `ShingleSet` is sorted and has no duplicates.
@@ -19,7 +20,7 @@ use xxhash_rust::xxh3::xxh3_64;
 /// One word of a text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Token {
-    /// xxh3 of the normalised word.
+    /// [`word_hash`] of the normalised word.
     pub hash: u64,
     /// Byte offset of the first byte in the original text.
     pub start: u32,
@@ -84,36 +85,24 @@ pub fn normalize_word(word: &str) -> String {
 /// ```
 pub fn tokenize(text: &str, out: &mut Vec<Token>) {
     let bytes = text.as_bytes();
-    let mut lower = [0u8; 64];
-    let mut i = 0;
     let n = bytes.len();
+    let mut i = 0;
     while i < n {
         let b = bytes[i];
         if b < 0x80 {
-            if !b.is_ascii_alphanumeric() {
+            if !ASCII_WORD[b as usize] {
                 i += 1;
                 continue;
             }
             // ASCII fast path: scan the run while it stays ASCII alphanumeric.
             let start = i;
-            while i < n && bytes[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
+            i = ascii_run_end(bytes, i);
             if i < n && bytes[i] >= 0x80 && next_char(text, i).is_some_and(is_word_char) {
                 i = slow_run_end(text, i);
                 push_slow(text, start, i, out);
             } else {
-                let len = i - start;
-                let hash = if len <= lower.len() {
-                    for (dst, src) in lower.iter_mut().zip(&bytes[start..i]) {
-                        *dst = src.to_ascii_lowercase();
-                    }
-                    xxh3_64(&lower[..len])
-                } else {
-                    xxh3_64(text[start..i].to_ascii_lowercase().as_bytes())
-                };
                 out.push(Token {
-                    hash,
+                    hash: ascii_word_hash(bytes, start, i),
                     start: start as u32,
                     end: i as u32,
                 });
@@ -130,6 +119,144 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
         }
     }
 }
+
+/// One past the end of the run of ASCII letters and digits at `i`, found
+/// eight bytes at a time (most words end within the first eight).
+#[inline]
+fn ascii_run_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(window) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(window.try_into().expect("8 bytes"));
+        let stop = !ascii_word_bytes(x) & HIGH;
+        if stop != 0 {
+            return i + (stop.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && ASCII_WORD[bytes[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+const fn splat(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+
+/// Bit 7 of each byte of `x` set where that byte is an ASCII letter or
+/// digit. Each byte is range-checked on its low seven bits by adding a bias
+/// that sets bit 7 exactly when it is in range, which never carries into
+/// the next byte; bytes of 0x80 and above are then masked out.
+#[inline]
+fn ascii_word_bytes(x: u64) -> u64 {
+    let low = x & !HIGH;
+    let digit = (low + splat(0x80 - b'0')) & !(low + splat(0x7f - b'9'));
+    let folded = low | splat(0x20);
+    let alpha = (folded + splat(0x80 - b'a')) & !(folded + splat(0x7f - b'z'));
+    (digit | alpha) & !x & HIGH
+}
+
+/// ASCII letters and digits.
+static ASCII_WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
+const K0: u64 = 0x9e37_79b9_7f4a_7c15;
+const K1: u64 = 0xc2b2_ae3d_27d4_eb4f;
+const K2: u64 = 0x1656_67b1_9e37_79f9;
+
+/// Final avalanche of a 64-bit value (murmur3's fmix64).
+#[inline]
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// Hash of a normalised word (lowercase UTF-8 bytes). Words up to 16 bytes,
+/// nearly all of them, are read as two little-endian integers and mixed
+/// directly; longer ones go through xxh3. The value depends only on the
+/// bytes, so the ASCII fast path and the Unicode path agree.
+///
+/// ```
+/// use wiretrace::shingle::{tokenize, word_hash};
+/// let mut toks = Vec::new();
+/// tokenize("NATO café", &mut toks);
+/// assert_eq!(toks[0].hash, word_hash(b"nato"));
+/// assert_eq!(toks[1].hash, word_hash("café".as_bytes()));
+/// ```
+#[inline]
+pub fn word_hash(word: &[u8]) -> u64 {
+    let len = word.len();
+    if len > 16 {
+        return xxh3_64(word);
+    }
+    let mut buf = [0u8; 16];
+    buf[..len].copy_from_slice(word);
+    mix_words(buf, len)
+}
+
+#[inline]
+fn mix_words(buf: [u8; 16], len: usize) -> u64 {
+    let lo = u64::from_le_bytes(buf[..8].try_into().expect("8 bytes"));
+    let hi = u64::from_le_bytes(buf[8..].try_into().expect("8 bytes"));
+    mix(lo, hi, len)
+}
+
+#[inline]
+fn mix(lo: u64, hi: u64, len: usize) -> u64 {
+    let h = (lo ^ K0).wrapping_mul(K1) ^ (hi ^ K1).rotate_left(29).wrapping_mul(K2);
+    fmix64(h ^ (len as u64).wrapping_mul(K0))
+}
+
+/// [`word_hash`] of the ASCII letters-and-digits run `bytes[start..end]`,
+/// lowercased on the way: setting bit 0x20 lowercases a letter and leaves
+/// a digit unchanged. Where 16 bytes are left in the text the run is read
+/// with two unaligned loads and masked to its length, instead of copied.
+#[inline]
+fn ascii_word_hash(bytes: &[u8], start: usize, end: usize) -> u64 {
+    let len = end - start;
+    if len > 16 {
+        return xxh3_64(bytes[start..end].to_ascii_lowercase().as_slice());
+    }
+    if let Some(window) = bytes.get(start..start + 16) {
+        let lo = u64::from_le_bytes(window[..8].try_into().expect("8 bytes"));
+        let hi = u64::from_le_bytes(window[8..].try_into().expect("8 bytes"));
+        let (lo_mask, hi_mask) = if len >= 8 {
+            (u64::MAX, BYTE_MASK[len - 8])
+        } else {
+            (BYTE_MASK[len], 0)
+        };
+        const LOWER: u64 = 0x2020_2020_2020_2020;
+        return mix((lo | LOWER) & lo_mask, (hi | LOWER) & hi_mask, len);
+    }
+    let mut buf = [0u8; 16];
+    buf[..len].copy_from_slice(&bytes[start..end]);
+    for b in &mut buf[..len] {
+        *b |= 0x20;
+    }
+    mix_words(buf, len)
+}
+
+/// `BYTE_MASK[n]`: the low `n` bytes set.
+const BYTE_MASK: [u64; 9] = {
+    let mut t = [0u64; 9];
+    let mut n = 1;
+    while n < 9 {
+        t[n] = u64::MAX >> (64 - 8 * n);
+        n += 1;
+    }
+    t
+};
 
 fn next_char(text: &str, at: usize) -> Option<char> {
     text[at..].chars().next()
@@ -151,21 +278,23 @@ fn push_slow(text: &str, start: usize, end: usize, out: &mut Vec<Token>) {
         return;
     }
     out.push(Token {
-        hash: xxh3_64(norm.as_bytes()),
+        hash: word_hash(norm.as_bytes()),
         start: start as u32,
         end: end as u32,
     });
 }
 
-/// Hash of the shingle made of these token hashes: xxh3 over the k token
-/// hashes, keeping the top 32 bits (see [`ShingleHash`]).
+/// Hash of the shingle made of these token hashes: the token hashes folded
+/// in order by multiply-rotate steps, then avalanched, keeping the top 32
+/// bits (see [`ShingleHash`]). Token hashes are already uniform, so the fold
+/// only has to be order-sensitive and mix well.
 #[inline]
 pub fn shingle_hash(tokens: &[Token]) -> ShingleHash {
-    let mut buf = [0u8; 8 * 16];
-    for (i, t) in tokens.iter().enumerate() {
-        buf[i * 8..i * 8 + 8].copy_from_slice(&t.hash.to_le_bytes());
+    let mut h = K2 ^ tokens.len() as u64;
+    for t in tokens {
+        h = (h ^ t.hash).wrapping_mul(K0).rotate_left(31);
     }
-    (xxh3_64(&buf[..tokens.len() * 8]) >> 32) as ShingleHash
+    (fmix64(h) >> 32) as ShingleHash
 }
 
 /// Word k-shingle hashes of `tokens`, sorted and deduplicated, into `out`.
@@ -203,6 +332,44 @@ pub fn shingle_sequence(tokens: &[Token], k: usize) -> Vec<ShingleHash> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // The word-at-a-time paths agree with the plain definitions: a run of
+        // ASCII letters and digits ends at the first other byte, and its hash is
+        // that of its lowercase spelling, wherever it sits in the text.
+        #[test]
+        fn fast_ascii_paths_match_plain(pre in "[ -~]{0,20}", word in "[A-Za-z0-9]{1,30}", post in "[ -~\u{e9}\u{2014}]{0,20}") {
+            let text = format!("{pre} {word}");
+            let text = if post.starts_with(|c: char| c.is_ascii_alphanumeric() || !c.is_ascii()) {
+                text
+            } else {
+                format!("{text}{post}")
+            };
+            let bytes = text.as_bytes();
+            let start = pre.len() + 1;
+            let end = start + word.len();
+            prop_assert_eq!(ascii_run_end(bytes, start), end);
+            prop_assert_eq!(
+                ascii_word_hash(bytes, start, end),
+                word_hash(word.to_ascii_lowercase().as_bytes())
+            );
+        }
+    }
+
+    #[test]
+    fn word_byte_classes_match_the_table() {
+        for b in 0..=255u8 {
+            let mut bytes = [b' '; 8];
+            bytes[3] = b;
+            let x = u64::from_le_bytes(bytes);
+            assert_eq!(
+                ascii_word_bytes(x) != 0,
+                ASCII_WORD[b as usize],
+                "byte {b:#x}"
+            );
+        }
+    }
 
     fn words(text: &str) -> Vec<String> {
         let mut t = Vec::new();

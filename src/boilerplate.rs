@@ -109,42 +109,80 @@ impl Boilerplate {
             return true;
         }
         let filter = &self.filter;
-        let maybe = |h: &ShingleHash| {
+        // One pass finds the few shingles the filter cannot rule out; only
+        // those are looked up, and the set is compacted only if one goes.
+        let mut hits: Vec<(usize, bool, bool)> = Vec::new();
+        for (i, &h) in set.iter().enumerate() {
             let bit = h % FILTER_BITS;
-            filter[(bit / 64) as usize] & (1 << (bit % 64)) != 0
-        };
-        let global_hits = set
-            .iter()
-            .filter(|h| maybe(h) && self.global.binary_search(h).is_ok())
-            .count();
+            if filter[(bit / 64) as usize] & (1 << (bit % 64)) != 0 {
+                let global = self.global.binary_search(&h).is_ok();
+                let mine = own.binary_search(&h).is_ok();
+                if global || mine {
+                    hits.push((i, global, mine));
+                }
+            }
+        }
+        let global_hits = hits.iter().filter(|x| x.1).count();
         let strip_global = global_hits * 2 < set.len();
-        set.retain(|h| {
-            !maybe(h)
-                || ((!strip_global || self.global.binary_search(h).is_err())
-                    && own.binary_search(h).is_err())
-        });
+        let mut drop = hits
+            .iter()
+            .filter(|&&(_, global, mine)| mine || (strip_global && global))
+            .map(|x| x.0)
+            .peekable();
+        if drop.peek().is_some() {
+            let mut keep = Vec::with_capacity(set.len());
+            let mut from = 0;
+            for i in drop {
+                keep.extend_from_slice(&set[from..i]);
+                from = i + 1;
+            }
+            keep.extend_from_slice(&set[from..]);
+            *set = keep;
+        }
         strip_global
     }
 }
 
 /// Shingles found in at least `min_count` of the given sets.
 fn frequent(sets: &[&ShingleSet], min_count: usize) -> Vec<ShingleHash> {
-    let mut all: Vec<ShingleHash> = sets.iter().flat_map(|s| s.iter().copied()).collect();
-    // Millions of u32 keys: a radix sort is several times faster than a comparison sort.
-    radsort::sort(&mut all);
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < all.len() {
-        let mut j = i + 1;
-        while j < all.len() && all[j] == all[i] {
-            j += 1;
-        }
-        if j - i >= min_count {
-            out.push(all[i]);
-        }
-        i = j;
+    let total: usize = sets.iter().map(|s| s.len()).sum();
+    if total < 1 << 20 {
+        let mut all: Vec<ShingleHash> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+        radsort::sort(&mut all);
+        return runs_of_at_least(&all, min_count);
     }
-    out
+    // Millions of keys: scatter them by their top byte, then radix-sort and
+    // count the 256 parts in parallel; the parts come back in key order.
+    let per_thread = sets.len().div_ceil(rayon::current_num_threads()).max(1);
+    let scattered: Vec<Vec<Vec<ShingleHash>>> = sets
+        .par_chunks(per_thread)
+        .map(|chunk| {
+            let mut parts: Vec<Vec<ShingleHash>> = vec![Vec::new(); 256];
+            for s in chunk {
+                for &h in s.iter() {
+                    parts[(h >> 24) as usize].push(h);
+                }
+            }
+            parts
+        })
+        .collect();
+    (0..256)
+        .into_par_iter()
+        .flat_map_iter(|p| {
+            let mut all: Vec<ShingleHash> = scattered.iter().flat_map(|s| s[p].iter().copied()).collect();
+            radsort::sort(&mut all);
+            runs_of_at_least(&all, min_count)
+        })
+        .collect()
+}
+
+/// The values of a sorted slice that occur at least `min_count` times.
+fn runs_of_at_least(sorted: &[ShingleHash], min_count: usize) -> Vec<ShingleHash> {
+    sorted
+        .chunk_by(|x, y| x == y)
+        .filter(|run| run.len() >= min_count)
+        .map(|run| run[0])
+        .collect()
 }
 
 /// Up to `n` evenly spaced items of `items`.

@@ -134,20 +134,130 @@ fn band_key(sig: &[u32], band: usize, rows: usize) -> u64 {
 
 /// Candidate pairs from signatures. `signatures[i]` belongs to `DocId(i)`;
 /// `None` (no shingles) is left out.
+///
+/// Each band is sorted on its own (in parallel, one band per task) and cut
+/// into buckets. Pairs are then produced per document: a document meets
+/// the documents after it in each of its buckets, and a per-thread marker
+/// keeps each partner once, so the same pair found in many bands is never
+/// materialised, sorted and deduplicated. Same output as sweeping the
+/// globally sorted (key, doc) tuples ([`pairs_from_sorted`]).
 pub fn candidates(
     signatures: &[Option<&[u32]>],
     banding: Banding,
     cfg: &LshConfig,
 ) -> (Vec<CandidatePair>, BucketStats) {
     let Banding { bands, rows } = banding;
-    let mut tuples: Vec<(u64, u32)> = signatures
-        .par_iter()
+    let n = signatures.len();
+    let present: Vec<(u32, &[u32])> = signatures
+        .iter()
         .enumerate()
-        .filter_map(|(i, s)| s.map(|s| (i, s)))
-        .flat_map_iter(|(i, sig)| (0..bands).map(move |band| (band_key(sig, band, rows), i as u32)))
+        .filter_map(|(i, s)| s.map(|s| (i as u32, s)))
         .collect();
-    tuples.par_sort_unstable();
-    pairs_from_sorted(&tuples, cfg.bucket_cap)
+    struct Band {
+        /// Members of the expanded buckets, bucket after bucket, docs ascending.
+        members: Vec<u32>,
+        /// End (in `members`) of each expanded bucket.
+        ends: Vec<u32>,
+        /// Pairs of chained (over-cap) buckets, packed.
+        chained: Vec<u64>,
+        expanded: u64,
+        capped: Vec<usize>,
+    }
+    let per_band: Vec<Band> = (0..bands)
+        .into_par_iter()
+        .map(|band| {
+            let mut t: Vec<(u64, u32)> = present
+                .iter()
+                .map(|&(d, sig)| (band_key(sig, band, rows), d))
+                .collect();
+            t.sort_unstable();
+            let mut b = Band {
+                members: Vec::new(),
+                ends: Vec::new(),
+                chained: Vec::new(),
+                expanded: 0,
+                capped: Vec::new(),
+            };
+            for run in t.chunk_by(|x, y| x.0 == y.0) {
+                if run.len() > cfg.bucket_cap {
+                    sweep_bucket(run, cfg.bucket_cap, &mut b.chained, &mut 0, &mut b.capped);
+                } else if run.len() >= 2 {
+                    b.expanded += 1;
+                    b.members.extend(run.iter().map(|x| x.1));
+                    b.ends.push(b.members.len() as u32);
+                }
+            }
+            b
+        })
+        .collect();
+    let mut stats = BucketStats::default();
+    let mut chained: Vec<u64> = Vec::new();
+    // Per document, each of its bucket slots as (position in `members`, bucket end).
+    let mut members: Vec<u32> = Vec::new();
+    let mut slots_of: Vec<u32> = vec![0; n + 1];
+    for b in &per_band {
+        for &d in &b.members {
+            slots_of[d as usize + 1] += 1;
+        }
+    }
+    for d in 0..n {
+        slots_of[d + 1] += slots_of[d];
+    }
+    let mut cursor = slots_of.clone();
+    let mut slots: Vec<(u32, u32)> = vec![(0, 0); slots_of[n] as usize];
+    for b in per_band {
+        stats.expanded += b.expanded;
+        stats.capped_sizes.extend(b.capped);
+        chained.extend(b.chained);
+        let base = members.len() as u32;
+        let mut start = 0u32;
+        for &end in &b.ends {
+            for pos in start..end {
+                let d = b.members[pos as usize] as usize;
+                slots[cursor[d] as usize] = (base + pos, base + end);
+                cursor[d] += 1;
+            }
+            start = end;
+        }
+        members.extend(b.members);
+    }
+    drop(cursor);
+    let per_doc: Vec<Vec<u64>> = (0..n)
+        .into_par_iter()
+        .map_init(
+            || (vec![false; n], Vec::<u32>::new()),
+            |(seen, partners), d| {
+                for &(pos, end) in &slots[slots_of[d] as usize..slots_of[d + 1] as usize] {
+                    for &e in &members[pos as usize + 1..end as usize] {
+                        if !seen[e as usize] {
+                            seen[e as usize] = true;
+                            partners.push(e);
+                        }
+                    }
+                }
+                partners.sort_unstable();
+                let out = partners
+                    .iter()
+                    .map(|&e| (u64::from(d as u32) << 32) | u64::from(e))
+                    .collect();
+                for &e in partners.iter() {
+                    seen[e as usize] = false;
+                }
+                partners.clear();
+                out
+            },
+        )
+        .collect();
+    chained.sort_unstable();
+    chained.dedup();
+    let expanded: Vec<CandidatePair> = per_doc
+        .into_iter()
+        .flatten()
+        .map(CandidatePair::unpack)
+        .collect();
+    stats.capped_sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let chained = chained.into_iter().map(CandidatePair::unpack).collect();
+    (crate::fingerprint::union(expanded, chained), stats)
 }
 
 /// One bucket (a run of equal keys, docs ascending): all its pairs, or, over
@@ -355,6 +465,54 @@ mod tests {
                 b: DocId(2)
             }]
         );
+    }
+
+    #[test]
+    fn per_band_sweep_matches_global_sweep() {
+        // Families of near-identical signatures (shared rows), some families
+        // larger than the cap, plus unrelated ones.
+        let mut sigs: Vec<Vec<u32>> = Vec::new();
+        let mut x = 7u32;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for family in 0..40u32 {
+            let base: Vec<u32> = (0..32).map(|_| next()).collect();
+            for _ in 0..(family % 9) + 1 {
+                let mut s = base.clone();
+                for _ in 0..(next() % 12) {
+                    let i = (next() % 32) as usize;
+                    s[i] = next();
+                }
+                sigs.push(s);
+            }
+        }
+        let refs: Vec<Option<&[u32]>> = sigs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i % 11 != 3).then_some(s.as_slice()))
+            .collect();
+        let banding = Banding { bands: 8, rows: 4 };
+        let cfg = LshConfig {
+            bucket_cap: 5,
+            ..LshConfig::default()
+        };
+        let mut tuples: Vec<(u64, u32)> = refs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|s| (i, s)))
+            .flat_map(|(i, s)| (0..8).map(move |b| (band_key(s, b, 4), i as u32)))
+            .collect();
+        tuples.sort_unstable();
+        let (want, want_stats) = pairs_from_sorted(&tuples, 5);
+        let (got, got_stats) = candidates(&refs, banding, &cfg);
+        assert!(want.len() > 50, "{}", want.len());
+        assert!(!want_stats.capped_sizes.is_empty());
+        assert_eq!(got, want);
+        assert_eq!(got_stats, want_stats);
     }
 
     #[test]

@@ -55,15 +55,18 @@ pub fn candidates(
                 .collect()
         })
         .collect();
-    let mut postings: Vec<(ShingleHash, u32)> = fps
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(d, f)| f.iter().map(move |&h| (h, d as u32)))
-        .collect();
-    postings.par_sort_unstable();
+    let mut postings: Vec<(ShingleHash, u32)> = Vec::with_capacity(fps.iter().map(Vec::len).sum());
+    postings.extend(
+        fps.iter()
+            .enumerate()
+            .flat_map(|(d, f)| f.iter().map(move |&h| (h, d as u32))),
+    );
+    // Pushed in document order, so a stable radix sort on the hash alone
+    // orders by (hash, document): four passes instead of a comparison sort.
+    radsort::sort_by_key(&mut postings, |p| p.0);
     // CSR by key: `docs[offsets[k]..offsets[k + 1]]` are the documents holding key k,
     // in increasing order. `doc_keys[doc_offsets[d]..]` are the keys of document d.
-    let mut offsets: Vec<u32> = Vec::new();
+    let mut offsets: Vec<u32> = Vec::with_capacity(postings.len() + 1);
     let mut doc_offsets: Vec<usize> = Vec::with_capacity(n + 1);
     doc_offsets.push(0);
     for f in &fps {
@@ -99,7 +102,7 @@ pub fn candidates(
     let per_doc: Vec<Vec<u64>> = (0..n)
         .into_par_iter()
         .map_init(
-            || (vec![0u32; n], Vec::<u32>::new()),
+            || (vec![0u16; n], Vec::<u32>::new()),
             |(counts, touched), d| {
                 let d32 = d as u32;
                 for &(k, pos) in &doc_keys[doc_offsets[d]..doc_offsets[d + 1]] {
@@ -112,12 +115,12 @@ pub fn candidates(
                         if *c == 0 {
                             touched.push(e);
                         }
-                        *c += 1;
+                        *c = c.saturating_add(1);
                     }
                 }
                 let mut out: Vec<u64> = Vec::new();
                 for &e in touched.iter() {
-                    if counts[e as usize] >= cfg.min_shared {
+                    if u32::from(counts[e as usize]) >= cfg.min_shared {
                         out.push((u64::from(d32) << 32) | u64::from(e));
                     }
                     counts[e as usize] = 0;
@@ -128,11 +131,8 @@ pub fn candidates(
             },
         )
         .collect();
-    let pairs = per_doc
-        .into_iter()
-        .flatten()
-        .map(CandidatePair::unpack)
-        .collect();
+    let mut pairs = Vec::with_capacity(per_doc.iter().map(Vec::len).sum());
+    pairs.extend(per_doc.into_iter().flatten().map(CandidatePair::unpack));
     (
         pairs,
         FingerprintStats {

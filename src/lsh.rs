@@ -250,11 +250,8 @@ pub fn candidates(
         .collect();
     chained.sort_unstable();
     chained.dedup();
-    let expanded: Vec<CandidatePair> = per_doc
-        .into_iter()
-        .flatten()
-        .map(CandidatePair::unpack)
-        .collect();
+    let mut expanded = Vec::with_capacity(per_doc.iter().map(Vec::len).sum());
+    expanded.extend(per_doc.into_iter().flatten().map(CandidatePair::unpack));
     stats.capped_sizes.sort_unstable_by(|a, b| b.cmp(a));
     let chained = chained.into_iter().map(CandidatePair::unpack).collect();
     (crate::fingerprint::union(expanded, chained), stats)

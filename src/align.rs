@@ -49,7 +49,9 @@ impl<'t> Prepared<'t> {
             .enumerate()
             .map(|(i, &h)| (u64::from(h) << 32) | i as u64)
             .collect();
-        keys.sort_unstable();
+        // Positions were pushed in order, so a stable sort on the hash half
+        // (four radix passes, not eight) orders the keys fully.
+        radsort::sort_by_key(&mut keys, |k| (k >> 32) as u32);
         Prepared {
             text,
             tokens,
@@ -253,64 +255,68 @@ fn best_chain(anchors: &[Anchor], max_gap: u32) -> Vec<usize> {
 
 /// Matches in the best global alignment of two token-hash slices
 /// (Needleman-Wunsch-Gotoh: match 2, mismatch -1, gap open 5, extend 0.5).
+/// Keeps two rows of the three score matrices, not the whole matrices.
 pub fn gap_matches(a: &[u64], b: &[u64]) -> u32 {
     if a.is_empty() || b.is_empty() {
         return 0;
     }
-    const MATCH: f32 = 2.0;
-    const MISMATCH: f32 = -1.0;
-    const OPEN: f32 = 5.0;
-    const EXTEND: f32 = 0.5;
     let (n, m) = (a.len(), b.len());
-    let neg = f32::NEG_INFINITY;
-    // h: best ending in a match/mismatch; e: gap in a; f: gap in b. Track matches.
-    let w = m + 1;
-    let mut h = vec![(neg, 0u32); (n + 1) * w];
-    let mut e = vec![(neg, 0u32); (n + 1) * w];
-    let mut f = vec![(neg, 0u32); (n + 1) * w];
-    h[0] = (0.0, 0);
-    for (j, cell) in e.iter_mut().enumerate().take(m + 1).skip(1) {
+    // h: best ending in a match/mismatch; e: gap in a; f: gap in b. Each
+    // cell carries (score, matches on that path).
+    let mut ph = vec![(NEG, 0u32); m + 1];
+    let mut pe = vec![(NEG, 0u32); m + 1];
+    let mut pf = vec![(NEG, 0u32); m + 1];
+    ph[0] = (0.0, 0);
+    for (j, cell) in pe.iter_mut().enumerate().skip(1) {
         *cell = (-(OPEN + EXTEND * (j as f32 - 1.0)), 0);
     }
+    let (mut ch, mut ce, mut cf) = (ph.clone(), pe.clone(), pf.clone());
     for i in 1..=n {
-        f[i * w] = (-(OPEN + EXTEND * (i as f32 - 1.0)), 0);
-    }
-    let best = |xs: [(f32, u32); 3]| {
-        xs.into_iter().fold((neg, 0), |acc, x| {
-            if x.0 > acc.0 || (x.0 == acc.0 && x.1 > acc.1) {
-                x
-            } else {
-                acc
-            }
-        })
-    };
-    for i in 1..=n {
+        ch[0] = (NEG, 0);
+        ce[0] = (NEG, 0);
+        cf[0] = (-(OPEN + EXTEND * (i as f32 - 1.0)), 0);
+        let x = a[i - 1];
         for j in 1..=m {
-            let diag = best([
-                h[(i - 1) * w + j - 1],
-                e[(i - 1) * w + j - 1],
-                f[(i - 1) * w + j - 1],
-            ]);
-            let eq = a[i - 1] == b[j - 1];
-            h[i * w + j] = (
+            let diag = best3([ph[j - 1], pe[j - 1], pf[j - 1]]);
+            let eq = x == b[j - 1];
+            ch[j] = (
                 diag.0 + if eq { MATCH } else { MISMATCH },
                 diag.1 + u32::from(eq),
             );
-            let left = i * w + j - 1;
-            e[i * w + j] = best([
-                (h[left].0 - OPEN, h[left].1),
-                (e[left].0 - EXTEND, e[left].1),
-                (f[left].0 - OPEN, f[left].1),
+            ce[j] = best3([
+                (ch[j - 1].0 - OPEN, ch[j - 1].1),
+                (ce[j - 1].0 - EXTEND, ce[j - 1].1),
+                (cf[j - 1].0 - OPEN, cf[j - 1].1),
             ]);
-            let up = (i - 1) * w + j;
-            f[i * w + j] = best([
-                (h[up].0 - OPEN, h[up].1),
-                (f[up].0 - EXTEND, f[up].1),
-                (e[up].0 - OPEN, e[up].1),
+            cf[j] = best3([
+                (ph[j].0 - OPEN, ph[j].1),
+                (pf[j].0 - EXTEND, pf[j].1),
+                (pe[j].0 - OPEN, pe[j].1),
             ]);
         }
+        std::mem::swap(&mut ph, &mut ch);
+        std::mem::swap(&mut pe, &mut ce);
+        std::mem::swap(&mut pf, &mut cf);
     }
-    best([h[n * w + m], e[n * w + m], f[n * w + m]]).1
+    best3([ph[m], pe[m], pf[m]]).1
+}
+
+const MATCH: f32 = 2.0;
+const MISMATCH: f32 = -1.0;
+const OPEN: f32 = 5.0;
+const EXTEND: f32 = 0.5;
+const NEG: f32 = f32::NEG_INFINITY;
+
+/// The best of three cells: higher score, then more matches.
+#[inline]
+fn best3(xs: [(f32, u32); 3]) -> (f32, u32) {
+    xs.into_iter().fold((NEG, 0), |acc, x| {
+        if x.0 > acc.0 || (x.0 == acc.0 && x.1 > acc.1) {
+            x
+        } else {
+            acc
+        }
+    })
 }
 
 /// Ungapped x-drop extension from (i, j) stepping by `dir` (+1 or -1):
@@ -623,6 +629,77 @@ mod tests {
                 proptest::prop_assert!(covered * 2 >= end_b_chars - start_b_chars,
                     "copied {copied:?}: {passages:?}");
             }
+        }
+    }
+
+    /// The whole-matrix form of [`gap_matches`], as first written: the oracle.
+    fn gap_matches_full(a: &[u64], b: &[u64]) -> u32 {
+        if a.is_empty() || b.is_empty() {
+            return 0;
+        }
+        const MATCH: f32 = 2.0;
+        const MISMATCH: f32 = -1.0;
+        const OPEN: f32 = 5.0;
+        const EXTEND: f32 = 0.5;
+        let (n, m) = (a.len(), b.len());
+        let neg = f32::NEG_INFINITY;
+        // h: best ending in a match/mismatch; e: gap in a; f: gap in b. Track matches.
+        let w = m + 1;
+        let mut h = vec![(neg, 0u32); (n + 1) * w];
+        let mut e = vec![(neg, 0u32); (n + 1) * w];
+        let mut f = vec![(neg, 0u32); (n + 1) * w];
+        h[0] = (0.0, 0);
+        for (j, cell) in e.iter_mut().enumerate().take(m + 1).skip(1) {
+            *cell = (-(OPEN + EXTEND * (j as f32 - 1.0)), 0);
+        }
+        for i in 1..=n {
+            f[i * w] = (-(OPEN + EXTEND * (i as f32 - 1.0)), 0);
+        }
+        let best = |xs: [(f32, u32); 3]| {
+            xs.into_iter().fold((neg, 0), |acc, x| {
+                if x.0 > acc.0 || (x.0 == acc.0 && x.1 > acc.1) {
+                    x
+                } else {
+                    acc
+                }
+            })
+        };
+        for i in 1..=n {
+            for j in 1..=m {
+                let diag = best([
+                    h[(i - 1) * w + j - 1],
+                    e[(i - 1) * w + j - 1],
+                    f[(i - 1) * w + j - 1],
+                ]);
+                let eq = a[i - 1] == b[j - 1];
+                h[i * w + j] = (
+                    diag.0 + if eq { MATCH } else { MISMATCH },
+                    diag.1 + u32::from(eq),
+                );
+                let left = i * w + j - 1;
+                e[i * w + j] = best([
+                    (h[left].0 - OPEN, h[left].1),
+                    (e[left].0 - EXTEND, e[left].1),
+                    (f[left].0 - OPEN, f[left].1),
+                ]);
+                let up = (i - 1) * w + j;
+                f[i * w + j] = best([
+                    (h[up].0 - OPEN, h[up].1),
+                    (f[up].0 - EXTEND, f[up].1),
+                    (e[up].0 - OPEN, e[up].1),
+                ]);
+            }
+        }
+        best([h[n * w + m], e[n * w + m], f[n * w + m]]).1
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rolling_rows_match_the_full_matrix(
+            a in proptest::collection::vec(0u64..6, 0..40),
+            b in proptest::collection::vec(0u64..6, 0..40),
+        ) {
+            proptest::prop_assert_eq!(gap_matches(&a, &b), gap_matches_full(&a, &b));
         }
     }
 

@@ -169,7 +169,10 @@ fn frequent(sets: &[&ShingleSet], min_count: usize) -> Vec<ShingleHash> {
     (0..256)
         .into_par_iter()
         .flat_map_iter(|p| {
-            let mut all: Vec<ShingleHash> = scattered.iter().flat_map(|s| s[p].iter().copied()).collect();
+            let mut all: Vec<ShingleHash> = scattered
+                .iter()
+                .flat_map(|s| s[p].iter().copied())
+                .collect();
             radsort::sort(&mut all);
             runs_of_at_least(&all, min_count)
         })

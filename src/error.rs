@@ -82,6 +82,17 @@ pub enum Error {
         /// The underlying error (shown in the message, so not chained as a source).
         error: std::io::Error,
     },
+    /// A record read again after the scan let its text go is no longer what
+    /// was read (the input file changed during the run).
+    #[error("{}: byte {offset}: the input changed during the scan: {detail}", path.display())]
+    InputChanged {
+        /// The input file.
+        path: PathBuf,
+        /// Byte offset of the record.
+        offset: u64,
+        /// What was found instead.
+        detail: String,
+    },
     /// A bad record under `--strict`.
     #[error("{location}: {reason}: {detail} (stopped by --strict)")]
     Strict {

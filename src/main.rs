@@ -62,7 +62,12 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("creating {}", args.out.display()))?;
     }
-    let out = wiretrace::scan::scan(&args.input.inputs, &cfg, &term)?;
+    let mut out = wiretrace::scan::scan(&args.input.inputs, &cfg, &term)?;
+    // The page shows some texts in full and titles stories; read back those
+    // the scan let go.
+    let html_budget = args.html_text_mb << 20;
+    let need = wiretrace::html::texts_needed(&out, html_budget);
+    out.summary.texts_reread = out.restore_texts(&need, &cfg.ingest)?;
     if out.summary.records.read == 0 {
         eprintln!(
             "warning: no articles found in the inputs (directories are searched for .txt, .jsonl, .csv and .sgm files)"
@@ -76,13 +81,8 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     wiretrace::report::write_reports(&args.out, &out)
         .with_context(|| format!("writing reports to {}", args.out.display()))?;
-    wiretrace::html::write_html(
-        &args.out.join("report.html"),
-        &out,
-        args.html_text_mb << 20,
-        2000,
-    )
-    .with_context(|| format!("writing {}", args.out.join("report.html").display()))?;
+    wiretrace::html::write_html(&args.out.join("report.html"), &out, html_budget, 2000)
+        .with_context(|| format!("writing {}", args.out.join("report.html").display()))?;
     let text = wiretrace::report::render_summary(&out, &args.out);
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(if out.summary.records.skipped > 0 {

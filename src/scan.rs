@@ -114,6 +114,12 @@ pub struct Summary {
     pub too_short: u64,
     /// Boilerplate shingles: global ones plus each outlet's own.
     pub boilerplate_shingles: u64,
+    /// Texts the scan let go after shingling (plain JSONL and `.txt` inputs
+    /// when neither passages nor the reworded view need them).
+    pub texts_dropped: u64,
+    /// Of those, texts read back by offset for the reports (the HTML
+    /// page's full texts and untitled story origins).
+    pub texts_reread: u64,
     /// Documents whose boilerplate-free shingle set equals an earlier
     /// document's: left out of pairing, given the earlier one's relations.
     pub identical_copies: u64,
@@ -239,6 +245,53 @@ pub struct ScanOutput {
     pub passages: Vec<PairPassages>,
     /// Counts and timings.
     pub summary: Summary,
+    /// Whether document texts are in memory (see [`ScanOutput::restore_texts`]).
+    pub texts: Texts,
+}
+
+impl ScanOutput {
+    /// Length in bytes of a document's text, whether or not it is in memory.
+    pub fn text_len(&self, d: DocId) -> usize {
+        match &self.texts {
+            Texts::Dropped { refs, .. } if refs[d.index()].is_some() => {
+                refs[d.index()].map_or(0, |r| r.len as usize)
+            }
+            _ => self.docs[d.index()].text.len(),
+        }
+    }
+
+    /// Reads the texts of these documents back into `docs` where the scan
+    /// let them go; returns how many were read. Fails when an input file
+    /// changed since it was read.
+    pub fn restore_texts(
+        &mut self,
+        wanted: &[DocId],
+        cfg: &crate::config::IngestConfig,
+    ) -> Result<u64> {
+        let Texts::Dropped { sources, refs } = &mut self.texts else {
+            return Ok(0);
+        };
+        let mut ids: Vec<DocId> = wanted
+            .iter()
+            .copied()
+            .filter(|d| refs[d.index()].is_some())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let triples: Vec<(u32, u64, &str)> = ids
+            .iter()
+            .map(|d| {
+                let r = refs[d.index()].expect("filtered above");
+                (r.source, r.offset, self.docs[d.index()].id.as_str())
+            })
+            .collect();
+        let texts = ingest::reread_texts(sources, cfg, &triples)?;
+        for (d, text) in ids.iter().zip(texts) {
+            self.docs[d.index()].text = text;
+            refs[d.index()] = None;
+        }
+        Ok(ids.len() as u64)
+    }
 }
 
 /// Resets the process's peak-RSS high-water mark (Linux `clear_refs` 5), so
@@ -306,8 +359,9 @@ const BATCH: usize = 512;
 pub fn read_and_shingle(
     inputs: &[PathBuf],
     cfg: &ScanConfig,
+    keep_texts: bool,
     obs: &dyn Observer,
-) -> Result<(Vec<Document>, Vec<ShingleSet>, RecordCounts)> {
+) -> Result<Shingled> {
     let sources = ingest::discover(inputs, &cfg.ingest)?;
     let plain = |p: &std::path::Path| {
         p.as_os_str() != "-"
@@ -324,41 +378,56 @@ pub fn read_and_shingle(
         obs.input_bytes(size);
     }
     let k = cfg.shingle.k;
-    let (tx, rx) = crossbeam_channel::bounded::<Vec<Document>>(8);
+    let (tx, rx) = crossbeam_channel::bounded::<Vec<(Document, Option<TextRef>)>>(8);
     let mut docs = Vec::new();
     let mut sets = Vec::new();
+    let mut refs: Vec<Option<TextRef>> = Vec::new();
+    let sources_ref = &sources;
     let skipped = std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut skipped: BTreeMap<SkipReason, u64> = BTreeMap::new();
             let mut batch = Vec::with_capacity(BATCH);
-            let result = ingest::read_sources(&sources, &cfg.ingest, &mut |item| {
-                match item {
-                    Item::Doc(doc, _) => {
-                        batch.push(doc);
-                        if batch.len() >= BATCH {
-                            // A closed channel means the consumer stopped; nothing to do.
-                            let _ =
-                                tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            let mut reader = ingest::Reader::new(&cfg.ingest);
+            let mut result = Ok(());
+            for (index, source) in sources_ref.iter().enumerate() {
+                result = reader.read_source(source, &mut |item| {
+                    match item {
+                        Item::Doc(doc, location) => {
+                            let len = doc.text.len() as u32;
+                            let at = location.offset.map(|offset| TextRef {
+                                source: index as u32,
+                                offset,
+                                len,
+                            });
+                            batch.push((doc, at));
+                            if batch.len() >= BATCH {
+                                // A closed channel means the consumer stopped; nothing to do.
+                                let _ = tx
+                                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                            }
+                        }
+                        Item::Bad(bad) => {
+                            obs.bad_record(&bad);
+                            *skipped.entry(bad.reason).or_default() += 1;
                         }
                     }
-                    Item::Bad(bad) => {
-                        obs.bad_record(&bad);
-                        *skipped.entry(bad.reason).or_default() += 1;
-                    }
+                    Ok(())
+                });
+                if result.is_err() {
+                    break;
                 }
-                Ok(())
-            });
+            }
             if !batch.is_empty() {
                 let _ = tx.send(batch);
             }
             result.map(|()| skipped)
         });
         for batch in rx {
-            let bytes: u64 = batch.iter().map(|d| d.text.len() as u64).sum();
+            let bytes: u64 = batch.iter().map(|d| d.0.text.len() as u64).sum();
             let n = batch.len() as u64;
             let mut shingled: Vec<ShingleSet> = batch
                 .par_iter()
-                .map_init(Vec::new, |tokens, doc| {
+                .map_init(Vec::new, |tokens, (doc, _)| {
                     tokens.clear();
                     shingle::tokenize(&doc.text, tokens);
                     let mut set = Vec::new();
@@ -366,7 +435,16 @@ pub fn read_and_shingle(
                     set
                 })
                 .collect();
-            docs.extend(batch);
+            for (mut doc, at) in batch {
+                // A text that can be read again is let go once shingled when
+                // no later stage needs it (see `ScanOutput::restore_texts`).
+                let dropped = at.filter(|_| !keep_texts);
+                if dropped.is_some() {
+                    doc.text = String::new();
+                }
+                refs.push(dropped);
+                docs.push(doc);
+            }
             sets.append(&mut shingled);
             obs.advance(n, bytes);
         }
@@ -380,7 +458,57 @@ pub fn read_and_shingle(
     }
     counts.scanned = docs.len() as u64;
     counts.read = counts.scanned + counts.skipped;
-    Ok((docs, sets, counts))
+    let texts = if refs.iter().any(Option::is_some) {
+        Texts::Dropped { sources, refs }
+    } else {
+        Texts::Kept
+    };
+    Ok(Shingled {
+        docs,
+        sets,
+        counts,
+        texts,
+    })
+}
+
+/// What [`read_and_shingle`] returns.
+pub struct Shingled {
+    /// Documents in `DocId` order (texts let go where `texts` says so).
+    pub docs: Vec<Document>,
+    /// Raw shingle set per document.
+    pub sets: Vec<ShingleSet>,
+    /// Record accounting.
+    pub counts: RecordCounts,
+    /// Whether texts were kept.
+    pub texts: Texts,
+}
+
+/// Where to find a document's text again after the scan let it go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextRef {
+    /// Index of the source (file) it was read from.
+    pub source: u32,
+    /// Byte offset of its record in that file.
+    pub offset: u64,
+    /// Length of the text in bytes.
+    pub len: u32,
+}
+
+/// Whether the scan kept every text in memory.
+#[derive(Clone, Debug, Default)]
+pub enum Texts {
+    /// Every `Document::text` is there.
+    #[default]
+    Kept,
+    /// Texts of plain JSONL and `.txt` inputs were let go after shingling
+    /// (no passages and no reworded view need them); `refs[d]` says where
+    /// document `d`'s text is (`None`: its text was kept, e.g. from CSV).
+    Dropped {
+        /// The inputs, in reading order.
+        sources: Vec<ingest::Source>,
+        /// Per document.
+        refs: Vec<Option<TextRef>>,
+    },
 }
 
 /// Runs the whole pipeline.
@@ -389,7 +517,15 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     let mut clock = Clock::new();
 
     obs.stage_start(Stage::Read, None);
-    let (docs, mut sets, records) = read_and_shingle(inputs, cfg, obs)?;
+    // Texts are needed after shingling only to align passages and for the
+    // reworded view; otherwise they are let go and read again on demand.
+    let keep_texts = cfg.align.enabled || cfg.reword.enabled;
+    let Shingled {
+        docs,
+        mut sets,
+        counts: records,
+        texts,
+    } = read_and_shingle(inputs, cfg, keep_texts, obs)?;
     obs.stage_end(Stage::Read);
     clock.lap(Stage::Read);
 
@@ -526,6 +662,11 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         records,
         too_short: sets.iter().filter(|s| s.is_empty()).count() as u64,
         boilerplate_shingles: boiler.len() as u64,
+        texts_dropped: match &texts {
+            Texts::Dropped { refs, .. } => refs.iter().filter(|r| r.is_some()).count() as u64,
+            Texts::Kept => 0,
+        },
+        texts_reread: 0,
         identical_copies,
         lsh_bands: banding.bands,
         lsh_rows: banding.rows,
@@ -569,6 +710,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         boilerplate: boiler,
         passages,
         summary,
+        texts,
     })
 }
 

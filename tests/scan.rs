@@ -607,3 +607,78 @@ fn no_passages_leaves_no_passages_csv() {
     );
     assert_eq!(w.json("out/summary.json")["alignment"], false);
 }
+
+/// Without passages and the reworded view, texts of plain JSONL are let go
+/// after shingling and read back by offset for the page; a gzip input
+/// cannot be re-read that way and keeps them. Every report must be the
+/// same either way, the HTML page included.
+#[test]
+fn letting_texts_go_changes_no_report() {
+    use std::io::Write;
+    let w = Workdir::new();
+    let corpus = w.synth("c.jsonl", 1200, 4);
+    let gz = w.path("c.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(&std::fs::read(&corpus).unwrap()).unwrap();
+    enc.finish().unwrap();
+    let mut summaries = Vec::new();
+    for (name, input) in [("plain", &corpus), ("gz", &gz)] {
+        let out = w.path(name);
+        let o = w.run(&[
+            "scan",
+            input.to_str().unwrap(),
+            "--no-passages",
+            "--no-reworded",
+            "--html-text-mb",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        summaries.push(w.json(&format!("{name}/summary.json")));
+    }
+    assert_eq!(summaries[0]["texts_dropped"], 1200);
+    let reread = summaries[0]["texts_reread"].as_u64().unwrap();
+    assert!(
+        reread > 50 && reread < 1200,
+        "the page's texts only: {reread}"
+    );
+    assert_eq!(summaries[1]["texts_dropped"], 0);
+    for f in ["pairs.csv", "stories.csv", "outlets.csv", "report.html"] {
+        let (a, b) = (w.read(&format!("plain/{f}")), w.read(&format!("gz/{f}")));
+        assert!(a.len() > 100, "{f} is empty");
+        assert!(a == b, "{f} differs when texts are let go");
+    }
+}
+
+/// A record read back by offset must still be the record that was read.
+#[test]
+fn a_file_changed_during_the_scan_is_named_not_misread() {
+    use wiretrace::config::ScanConfig;
+    let w = Workdir::new();
+    let corpus = w.synth("c.jsonl", 300, 2);
+    let mut cfg = ScanConfig::default();
+    cfg.align.enabled = false;
+    cfg.reword.enabled = false;
+    let mut out = wiretrace::scan::scan(&[corpus.clone()], &cfg, &wiretrace::scan::Silent).unwrap();
+    assert_eq!(out.summary.texts_dropped, 300);
+    let d = wiretrace::document::DocId(5);
+    assert!(out.docs[5].text.is_empty());
+    assert_eq!(out.restore_texts(&[d], &cfg.ingest).unwrap(), 1);
+    assert_eq!(out.docs[5].text.len(), out.text_len(d));
+    assert!(out.docs[5].text.len() > 100);
+    // Shift every record by one byte: the offsets now point elsewhere.
+    let data = std::fs::read(&corpus).unwrap();
+    std::fs::write(&corpus, [b"\n".as_slice(), &data].concat()).unwrap();
+    let err = out
+        .restore_texts(&[wiretrace::document::DocId(9)], &cfg.ingest)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("c.jsonl") && err.contains("changed during the scan"),
+        "{err}"
+    );
+}

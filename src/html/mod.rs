@@ -89,15 +89,13 @@ pub fn write_html(
     write_atomic(path, |w| w.write_all(page.as_bytes()))
 }
 
-fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> {
+/// Which documents the page shows in full: the members of the largest
+/// stories, story by story, while their texts fit in `text_budget` bytes.
+fn with_text(out: &ScanOutput, text_budget: usize) -> Vec<bool> {
     let mut with_text = vec![false; out.docs.len()];
     let mut spent = 0usize;
     for story in &out.stories {
-        let bytes: usize = story
-            .members
-            .iter()
-            .map(|d| out.docs[d.index()].text.len())
-            .sum();
+        let bytes: usize = story.members.iter().map(|&d| out.text_len(d)).sum();
         if spent + bytes > text_budget {
             break;
         }
@@ -106,6 +104,29 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
             with_text[d.index()] = true;
         }
     }
+    with_text
+}
+
+/// The documents whose texts the page needs (see [`ScanOutput::restore_texts`]):
+/// those it shows in full, and story origins without a headline (the page
+/// titles them by their first words).
+pub fn texts_needed(out: &ScanOutput, text_budget: usize) -> Vec<crate::document::DocId> {
+    let shown = with_text(out, text_budget);
+    let mut need: Vec<crate::document::DocId> = (0..out.docs.len())
+        .filter(|&d| shown[d])
+        .map(|d| crate::document::DocId(d as u32))
+        .collect();
+    need.extend(
+        out.stories
+            .iter()
+            .map(|s| s.origin)
+            .filter(|o| out.docs[o.index()].title.is_none()),
+    );
+    need
+}
+
+fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> {
+    let with_text = with_text(out, text_budget);
     let passages_of: ahash::AHashMap<(u32, u32), &crate::scan::PairPassages> =
         out.passages.iter().map(|p| ((p.a.0, p.b.0), p)).collect();
     let text = |d: usize, r: (u32, u32)| &out.docs[d].text[r.0 as usize..r.1 as usize];

@@ -89,5 +89,7 @@ fn to_raw(
         outlet: get(3)?,
         date: get(4)?,
         url: get(5)?,
+        // Not re-read by offset (quoted fields and tags span lines): texts stay in memory.
+        offset: None,
     })
 }

@@ -18,6 +18,7 @@ pub(crate) fn read(
     let names = field_names(fields);
     let mut buf = Vec::with_capacity(1 << 16);
     let mut line_no = 0u64;
+    let mut offset = 0u64;
     loop {
         buf.clear();
         let n = stream
@@ -27,15 +28,21 @@ pub(crate) fn read(
             return Ok(());
         }
         line_no += 1;
+        let start = offset;
+        offset += n as u64;
         let line = trim_line(&buf);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        sink(line_no, parse_line(line, &names))?;
+        let raw = parse_line(line, &names).map(|mut r| {
+            r.offset = Some(start);
+            r
+        });
+        sink(line_no, raw)?;
     }
 }
 
-fn trim_line(buf: &[u8]) -> &[u8] {
+pub(crate) fn trim_line(buf: &[u8]) -> &[u8] {
     let mut end = buf.len();
     while end > 0 && (buf[end - 1] == b'\n' || buf[end - 1] == b'\r') {
         end -= 1;

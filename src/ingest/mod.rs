@@ -33,6 +33,10 @@ pub struct Location {
     pub file: String,
     /// 1-based line of the record's start; 0 for whole-file records.
     pub line: u64,
+    /// Where the record can be read again: the byte offset of its start in
+    /// the file, for JSONL lines and `.txt` files read from plain (not
+    /// compressed) files; `None` when it cannot be re-read by offset.
+    pub offset: Option<u64>,
 }
 
 impl std::fmt::Display for Location {
@@ -91,6 +95,9 @@ pub(crate) struct RawFields {
     pub outlet: Option<String>,
     pub date: Option<String>,
     pub url: Option<String>,
+    /// Byte offset of the record's start in the (decompressed) stream, when
+    /// the format can re-read a record from there.
+    pub offset: Option<u64>,
 }
 
 /// Guesses the format of a file from its name: `.txt`, `.jsonl`/`.ndjson`/
@@ -267,6 +274,7 @@ impl<'a> Reader<'a> {
         sink: &mut dyn FnMut(Item) -> Result<()>,
     ) -> Result<()> {
         let file = source.path.to_string_lossy().into_owned();
+        let seekable = is_seekable(&source.path);
         let mut emit =
             |this: &mut Self,
              line: u64,
@@ -274,6 +282,11 @@ impl<'a> Reader<'a> {
                 let location = Location {
                     file: file.clone(),
                     line,
+                    offset: raw
+                        .as_ref()
+                        .ok()
+                        .and_then(|r| r.offset)
+                        .filter(|_| seekable),
                 };
                 let item = match raw.and_then(|r| this.validate(r)) {
                     Ok(doc) => Item::Doc(doc, location),
@@ -404,8 +417,88 @@ fn read_text(
     Ok(RawFields {
         id: Some(id),
         text: Some(text),
+        offset: Some(0),
         ..RawFields::default()
     })
+}
+
+/// Whether records of this file can be read again by byte offset: a plain
+/// file, not stdin and not compressed.
+fn is_seekable(path: &Path) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    path.as_os_str() != "-" && !name.ends_with(".gz") && !name.ends_with(".zst")
+}
+
+/// Reads the texts of records again from their sources, for stages that
+/// need text after the scan let it go. `wanted` holds (source index, byte
+/// offset, expected id) triples; each text comes back in the same order.
+/// Fails, naming the file and offset, when a record is no longer there or
+/// its id changed (the input was modified during the run).
+pub fn reread_texts(
+    sources: &[Source],
+    cfg: &IngestConfig,
+    wanted: &[(u32, u64, &str)],
+) -> Result<Vec<String>> {
+    use std::io::{Seek, SeekFrom};
+    let names = field_names(&cfg.fields);
+    let mut order: Vec<usize> = (0..wanted.len()).collect();
+    order.sort_unstable_by_key(|&i| (wanted[i].0, wanted[i].1));
+    let mut out = vec![String::new(); wanted.len()];
+    let mut open_file: Option<(u32, BufReader<File>)> = None;
+    let mut line = Vec::new();
+    for i in order {
+        let (src, offset, id) = wanted[i];
+        let source = &sources[src as usize];
+        let path = &source.path;
+        let changed = |detail: String| Error::InputChanged {
+            path: path.clone(),
+            offset,
+            detail,
+        };
+        if open_file.as_ref().is_none_or(|(s, _)| *s != src) {
+            let f = File::open(path).map_err(|e| Error::io(path, e))?;
+            open_file = Some((src, BufReader::with_capacity(1 << 16, f)));
+        }
+        let (_, reader) = open_file.as_mut().expect("opened above");
+        reader
+            .seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::io(path, e))?;
+        let raw = match source.format {
+            Format::Text => {
+                let mut bytes = Vec::new();
+                reader
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::io(path, e))?;
+                let text = String::from_utf8(bytes).map_err(|e| changed(e.to_string()))?;
+                RawFields {
+                    id: source.text_id.clone(),
+                    text: Some(text),
+                    ..RawFields::default()
+                }
+            }
+            Format::Jsonl => {
+                line.clear();
+                reader
+                    .read_until(b'\n', &mut line)
+                    .map_err(|e| Error::io(path, e))?;
+                jsonl::parse_line(jsonl::trim_line(&line), &names).map_err(|e| changed(e.1))?
+            }
+            Format::Csv | Format::ReutersSgml => {
+                return Err(changed(format!(
+                    "{:?} records are not re-read by offset",
+                    source.format
+                )));
+            }
+        };
+        if raw.id.as_deref() != Some(id) {
+            return Err(changed(format!(
+                "expected record '{id}', found {:?}",
+                raw.id.as_deref().unwrap_or("no id")
+            )));
+        }
+        out[i] = raw.text.unwrap_or_default();
+    }
+    Ok(out)
 }
 
 /// Checks a field map for the keys the record formats need.

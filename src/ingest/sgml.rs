@@ -92,6 +92,8 @@ fn parse_record(bytes: &[u8]) -> Result<RawFields, (SkipReason, String)> {
         outlet: Some("Reuters".to_string()),
         date,
         url: None,
+        // Not re-read by offset (quoted fields and tags span lines): texts stay in memory.
+        offset: None,
     })
 }
 

@@ -663,7 +663,12 @@ fn a_file_changed_during_the_scan_is_named_not_misread() {
     let mut cfg = ScanConfig::default();
     cfg.align.enabled = false;
     cfg.reword.enabled = false;
-    let mut out = wiretrace::scan::scan(&[corpus.clone()], &cfg, &wiretrace::scan::Silent).unwrap();
+    let mut out = wiretrace::scan::scan(
+        std::slice::from_ref(&corpus),
+        &cfg,
+        &wiretrace::scan::Silent,
+    )
+    .unwrap();
     assert_eq!(out.summary.texts_dropped, 300);
     let d = wiretrace::document::DocId(5);
     assert!(out.docs[5].text.is_empty());

@@ -181,6 +181,62 @@ pub const PASSAGES_HEADER: [&str; 10] = [
 /// assert_eq!(fmt_share(0.0), "0.0000");
 /// ```
 pub fn fmt_share(x: f64) -> String {
+    Share::new(x).as_str().to_string()
+}
+
+/// A share formatted as [`fmt_share`] does, without allocating (for the
+/// hot loops that write millions of rows).
+///
+/// ```
+/// use wiretrace::report::{fmt_share, Share};
+/// for x in [0.0, 0.00005, 0.39344, 0.99996, 1.0, 1.5, -0.25] {
+///     assert_eq!(Share::new(x).as_str(), fmt_share(x));
+/// }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Share {
+    buf: [u8; 24],
+    len: u8,
+}
+
+impl Share {
+    /// Formats `x`.
+    pub fn new(x: f64) -> Share {
+        let mut buf = [0u8; 24];
+        if (0.0..=1.0).contains(&x) {
+            let n = (x * 10_000.0).round() as u32;
+            let digits = [n / 10_000, n / 1000 % 10, n / 100 % 10, n / 10 % 10, n % 10];
+            buf[0] = b'0' + digits[0] as u8;
+            buf[1] = b'.';
+            for (i, d) in digits[1..].iter().enumerate() {
+                buf[2 + i] = b'0' + *d as u8;
+            }
+            return Share { buf, len: 6 };
+        }
+        let text = format!("{x:.4}");
+        let len = text.len().min(buf.len());
+        buf[..len].copy_from_slice(&text.as_bytes()[..len]);
+        Share {
+            buf,
+            len: len as u8,
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len as usize]).expect("ASCII")
+    }
+}
+
+impl AsRef<[u8]> for Share {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
+    }
+}
+
+/// The plain `format!` spelling [`Share`] must reproduce (a test oracle).
+#[cfg(test)]
+fn fmt_share_plain(x: f64) -> String {
     if !(0.0..=1.0).contains(&x) {
         return format!("{x:.4}");
     }
@@ -331,6 +387,12 @@ pub fn outlet_rows(out: &ScanOutput) -> Vec<OutletRow> {
 /// Writes `pairs.csv`, `stories.csv`, `passages.csv`, `outlets.csv` and
 /// `summary.json` into `dir`.
 pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
+    write_tables(dir, out)?;
+    write_summary(dir, out)
+}
+
+/// Writes the CSV reports (all but `summary.json`) into `dir`.
+pub fn write_tables(dir: &Path, out: &ScanOutput) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let rank = id_ranks(out);
     // The files are independent: write them side by side.
@@ -345,40 +407,56 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
     );
     pairs?;
     stories?;
-    rest?;
+    rest
+}
+
+/// Writes `summary.json` into `dir`.
+pub fn write_summary(dir: &Path, out: &ScanOutput) -> Result<()> {
     write_atomic(&dir.join("summary.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, &out.summary)?;
         w.write_all(b"\n")
     })
 }
 
-fn write_pairs(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Result<()> {
+/// A CSV field: borrowed text or a formatted share.
+enum Field<'a> {
+    Text(&'a [u8]),
+    Share(Share),
+}
+
+impl AsRef<[u8]> for Field<'_> {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Field::Text(t) => t,
+            Field::Share(s) => s.as_ref(),
+        }
+    }
+}
+
+fn write_pairs<'a>(dir: &Path, out: &'a ScanOutput, rank: &[u32]) -> Result<()> {
     write_csv_par(
         &dir.join("pairs.csv"),
         &PAIRS_HEADER,
         &pair_rows(out, rank),
         |r| {
+            let text = |s: &'a str| Field::Text(s.as_bytes());
             [
-                Cow::Borrowed(r.doc_a),
-                Cow::Borrowed(r.doc_b),
-                Cow::Borrowed(r.relation),
-                Cow::Owned(fmt_share(r.jaccard)),
-                Cow::Owned(fmt_share(r.a_in_b)),
-                Cow::Owned(fmt_share(r.b_in_a)),
-                Cow::Owned(fmt_share(r.reworded)),
-                Cow::Owned(fmt_share(r.score)),
-                Cow::Borrowed(r.story),
+                text(r.doc_a),
+                text(r.doc_b),
+                text(r.relation),
+                Field::Share(Share::new(r.jaccard)),
+                Field::Share(Share::new(r.a_in_b)),
+                Field::Share(Share::new(r.b_in_a)),
+                Field::Share(Share::new(r.reworded)),
+                Field::Share(Share::new(r.score)),
+                text(r.story),
             ]
-            .map(|c: Cow<'_, str>| match c {
-                Cow::Borrowed(b) => Cow::Borrowed(b.as_bytes()),
-                Cow::Owned(o) => Cow::Owned(o.into_bytes()),
-            })
         },
     )
 }
 
-fn write_stories(dir: &Path, out: &ScanOutput) -> Result<()> {
-    let members: Vec<(&crate::cluster::Story, DocId)> = out
+fn write_stories<'a>(dir: &Path, out: &'a ScanOutput) -> Result<()> {
+    let members: Vec<(&'a crate::cluster::Story, DocId)> = out
         .stories
         .iter()
         .flat_map(|s| s.members.iter().map(move |&d| (s, d)))
@@ -392,14 +470,15 @@ fn write_stories(dir: &Path, out: &ScanOutput) -> Result<()> {
         |&(story, d)| {
             let doc = &out.docs[d.index()];
             let (coverage, relation) = member_relation(out, story.origin, d);
+            let text = |s: &'a str| Field::Text(s.as_bytes());
             [
-                Cow::Borrowed(story.id.as_bytes()),
-                Cow::Borrowed(doc.id.as_bytes()),
-                Cow::Borrowed(doc.outlet.as_deref().unwrap_or("").as_bytes()),
-                Cow::Borrowed(doc.date.as_ref().map_or("", |t| t.text.as_str()).as_bytes()),
-                Cow::Borrowed(if d == story.origin { "origin" } else { "rerun" }.as_bytes()),
-                Cow::Borrowed(relation.as_bytes()),
-                Cow::Owned(fmt_share(coverage).into_bytes()),
+                text(&story.id),
+                text(&doc.id),
+                text(doc.outlet.as_deref().unwrap_or("")),
+                text(doc.date.as_ref().map_or("", |t| t.text.as_str())),
+                text(if d == story.origin { "origin" } else { "rerun" }),
+                text(relation),
+                Field::Share(Share::new(coverage)),
             ]
         },
     )
@@ -567,4 +646,33 @@ fn truncate(s: &str, n: usize) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn share_matches_plain_formatting(x in -2.0f64..3.0) {
+            let share = Share::new(x);
+            proptest::prop_assert_eq!(share.as_str(), fmt_share_plain(x));
+        }
+    }
+
+    #[test]
+    fn share_edges() {
+        for x in [
+            0.0,
+            1.0,
+            0.99995,
+            0.00004999,
+            1.00001,
+            -0.00001,
+            f64::NAN,
+            12345.6789,
+        ] {
+            assert_eq!(Share::new(x).as_str(), fmt_share_plain(x), "{x}");
+        }
+    }
 }

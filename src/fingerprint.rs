@@ -55,48 +55,125 @@ pub fn candidates(
                 .collect()
         })
         .collect();
-    let mut postings: Vec<(ShingleHash, u32)> = Vec::with_capacity(fps.iter().map(Vec::len).sum());
-    postings.extend(
-        fps.iter()
-            .enumerate()
-            .flat_map(|(d, f)| f.iter().map(move |&h| (h, d as u32))),
-    );
-    // Pushed in document order, so a stable radix sort on the hash alone
-    // orders by (hash, document): four passes instead of a comparison sort.
-    radsort::sort_by_key(&mut postings, |p| p.0);
-    // CSR by key: `docs[offsets[k]..offsets[k + 1]]` are the documents holding key k,
-    // in increasing order. `doc_keys[doc_offsets[d]..]` are the keys of document d.
-    let mut offsets: Vec<u32> = Vec::with_capacity(postings.len() + 1);
-    let mut doc_offsets: Vec<usize> = Vec::with_capacity(n + 1);
-    doc_offsets.push(0);
-    for f in &fps {
-        doc_offsets.push(doc_offsets.last().expect("non-empty") + f.len());
-    }
+    // Postings (hash, document), scattered by the hash's top byte into 256
+    // parts from document chunks in parallel, then each part stably radix-
+    // sorted on the hash in parallel: the parts in order are all postings
+    // sorted by (hash, document), without one big sort.
+    let per_thread = n.div_ceil(rayon::current_num_threads() * 4).max(1);
+    let scattered: Vec<Vec<Vec<(ShingleHash, u32)>>> = fps
+        .par_chunks(per_thread)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut parts: Vec<Vec<(ShingleHash, u32)>> = vec![Vec::new(); 256];
+            for (i, f) in chunk.iter().enumerate() {
+                let d = (c * per_thread + i) as u32;
+                for &h in f {
+                    parts[(h >> 24) as usize].push((h, d));
+                }
+            }
+            parts
+        })
+        .collect();
     drop(fps);
-    // `doc_keys` holds, per document, the key of each of its postings and
-    // its position in `docs`, so the documents after it in that key's list
-    // are `docs[pos + 1..end of key]` without a search.
-    let mut cursor = doc_offsets.clone();
-    let mut doc_keys = vec![(0u32, 0u32); postings.len()];
-    let mut docs = Vec::with_capacity(postings.len());
-    let mut last = None;
-    for (i, &(h, d)) in postings.iter().enumerate() {
-        if last != Some(h) {
-            offsets.push(i as u32);
-            last = Some(h);
-        }
-        let k = (offsets.len() - 1) as u32;
-        doc_keys[cursor[d as usize]] = (k, i as u32);
-        cursor[d as usize] += 1;
-        docs.push(d);
+    let parts: Vec<Vec<(ShingleHash, u32)>> = (0..256)
+        .into_par_iter()
+        .map(|p| {
+            let mut part: Vec<(ShingleHash, u32)> =
+                Vec::with_capacity(scattered.iter().map(|s| s[p].len()).sum());
+            for s in &scattered {
+                part.extend_from_slice(&s[p]);
+            }
+            radsort::sort_by_key(&mut part, |x| x.0);
+            part
+        })
+        .collect();
+    drop(scattered);
+    // Runs of equal hashes are the fingerprints' document lists (documents
+    // ascending). Lists of one document pair nothing; lists over `max_df`
+    // are not expanded.
+    let mut base = Vec::with_capacity(parts.len());
+    let mut total = 0usize;
+    for part in &parts {
+        base.push(total);
+        total += part.len();
     }
-    offsets.push(postings.len() as u32);
-    drop(postings);
-    let keys = offsets.len() - 1;
-    let list = |k: u32| &docs[offsets[k as usize] as usize..offsets[k as usize + 1] as usize];
-    let capped = (0..keys as u32)
-        .filter(|&k| list(k).len() > cfg.max_df)
-        .count() as u64;
+    // Per part: its lists (content hash, start, length), keys and capped keys.
+    type Found = (Vec<(u64, u32, u32)>, u64, u64);
+    let found: Vec<Found> = parts
+        .par_iter()
+        .zip(base.par_iter())
+        .map(|(part, &base)| {
+            let (mut lists, mut keys, mut capped) = (Vec::new(), 0u64, 0u64);
+            let mut start = 0;
+            for run in part.chunk_by(|x, y| x.0 == y.0) {
+                keys += 1;
+                if run.len() > cfg.max_df {
+                    capped += 1;
+                } else if run.len() >= 2 {
+                    lists.push((0u64, (base + start) as u32, run.len() as u32));
+                }
+                start += run.len();
+            }
+            (lists, keys, capped)
+        })
+        .collect();
+    let keys: u64 = found.iter().map(|f| f.1).sum();
+    let capped: u64 = found.iter().map(|f| f.2).sum();
+    let mut lists: Vec<(u64, u32, u32)> = found.into_iter().flat_map(|f| f.0).collect();
+    let mut docs: Vec<u32> = Vec::with_capacity(total);
+    for part in parts {
+        docs.extend(part.iter().map(|x| x.1));
+    }
+    // Copies of one story share most fingerprints, so many lists are the
+    // same documents: merge identical lists into one with a weight (how
+    // many fingerprints it stands for). Counting then costs one pass per
+    // distinct list instead of one per fingerprint.
+    let slice = |start: u32, len: u32| &docs[start as usize..(start + len) as usize];
+    lists.par_iter_mut().for_each(|l| {
+        let bytes: Vec<u8> = slice(l.1, l.2)
+            .iter()
+            .flat_map(|d| d.to_le_bytes())
+            .collect();
+        l.0 = xxhash_rust::xxh3::xxh3_64(&bytes);
+    });
+    lists.par_sort_unstable();
+    let mut weighted: Vec<(u32, u32, u16)> = Vec::new(); // (start, len, weight)
+    for run in lists.chunk_by(|x, y| x.0 == y.0 && x.2 == y.2) {
+        // Equal hashes are checked: a collision keeps the lists apart.
+        let mut groups: Vec<(u32, u32, u16)> = Vec::new();
+        for &(_, start, len) in run {
+            match groups
+                .iter_mut()
+                .find(|g| slice(g.0, g.1) == slice(start, len))
+            {
+                Some(g) => g.2 = g.2.saturating_add(1),
+                None => groups.push((start, len, 1)),
+            }
+        }
+        weighted.extend(groups);
+    }
+    drop(lists);
+    // Per document: (its position in a list, the list's end, the weight).
+    let mut doc_offsets: Vec<u32> = vec![0; n + 1];
+    for &(start, len, _) in &weighted {
+        for &d in slice(start, len) {
+            doc_offsets[d as usize + 1] += 1;
+        }
+    }
+    for d in 0..n {
+        doc_offsets[d + 1] += doc_offsets[d];
+    }
+    let mut cursor = doc_offsets.clone();
+    let mut slots = vec![(0u32, 0u32, 0u16); doc_offsets[n] as usize];
+    for &(start, len, w) in &weighted {
+        for pos in start..start + len {
+            let d = docs[pos as usize] as usize;
+            slots[cursor[d] as usize] = (pos, start + len, w);
+            cursor[d] += 1;
+        }
+    }
+    drop(cursor);
+    drop(weighted);
     // Sparse accumulator per thread: a dense counter over documents plus the
     // list of documents it touched, reset after each document.
     let per_doc: Vec<Vec<u64>> = (0..n)
@@ -105,17 +182,13 @@ pub fn candidates(
             || (vec![0u16; n], Vec::<u32>::new()),
             |(counts, touched), d| {
                 let d32 = d as u32;
-                for &(k, pos) in &doc_keys[doc_offsets[d]..doc_offsets[d + 1]] {
-                    let end = offsets[k as usize + 1] as usize;
-                    if end - offsets[k as usize] as usize > cfg.max_df {
-                        continue;
-                    }
-                    for &e in &docs[pos as usize + 1..end] {
+                for &(pos, end, w) in &slots[doc_offsets[d] as usize..doc_offsets[d + 1] as usize] {
+                    for &e in &docs[pos as usize + 1..end as usize] {
                         let c = &mut counts[e as usize];
                         if *c == 0 {
                             touched.push(e);
                         }
-                        *c = c.saturating_add(1);
+                        *c = c.saturating_add(w);
                     }
                 }
                 let mut out: Vec<u64> = Vec::new();
@@ -136,7 +209,7 @@ pub fn candidates(
     (
         pairs,
         FingerprintStats {
-            fingerprints: keys as u64,
+            fingerprints: keys,
             capped,
         },
     )
@@ -203,6 +276,35 @@ mod tests {
             ..FingerprintConfig::default()
         };
         assert!(candidates(&sets, &capped).0.is_empty());
+    }
+
+    #[test]
+    fn merged_lists_count_each_fingerprint() {
+        // Fingerprint hashes, and filler that is never one.
+        let fp: Vec<u32> = (0u32..).filter(|&h| is_fingerprint(h, 8)).take(6).collect();
+        let filler: Vec<u32> = (1_000_000u32..)
+            .filter(|&h| !is_fingerprint(h, 8))
+            .take(4)
+            .collect();
+        let set = |hs: &[u32]| {
+            let mut v: Vec<u32> = hs.iter().chain(&filler).copied().collect();
+            v.sort_unstable();
+            v
+        };
+        // 0 and 1 share fp0 and fp1 (two lists with the same documents, merged
+        // into one of weight 2); 0 and 2 share only fp2; 3 and 4 share fp3 and
+        // fp4, whose lists differ (fp4 is also in 5).
+        let sets = vec![
+            set(&[fp[0], fp[1], fp[2]]),
+            set(&[fp[0], fp[1]]),
+            set(&[fp[2]]),
+            set(&[fp[3], fp[4]]),
+            set(&[fp[3], fp[4], fp[5]]),
+            set(&[fp[4], fp[5]]),
+        ];
+        let (pairs, stats) = candidates(&sets, &FingerprintConfig::default());
+        assert_eq!(pairs, [pair(0, 1), pair(3, 4), pair(4, 5)]);
+        assert_eq!(stats.fingerprints, 6);
     }
 
     #[test]

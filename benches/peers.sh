@@ -44,18 +44,21 @@ for n in "${sizes[@]}"; do
     "$wt" synth --docs "$n" --seed 1 --out "$corpus" >&2
   fi
   mb=$(( $(stat -c %s "$corpus") / 1000000 ))
-  # wiretrace twice: the full scan (passages, report.html) and without passage
-  # alignment (candidates, verification, stories, CSVs: what the peers do and more).
-  for mode in full no-passages; do
+  # wiretrace three times: the full scan (passages, reworded view,
+  # report.html); without passage alignment; and the verbatim pipeline alone
+  # (sketch, LSH, passage index, exact verification, stories, CSVs and the
+  # page: what the peers do, and more), which is the like-for-like row.
+  for mode in full no-passages verbatim; do
     report="$work/report-$n-$mode"
     extra=()
-    [ "$mode" = full ] || extra=(--no-passages)
+    [ "$mode" = no-passages ] && extra=(--no-passages)
+    [ "$mode" = verbatim ] && extra=(--no-passages --no-reworded)
     python3 "$root/benches/measure.py" "$work/wt-$n-$mode.json" "$wt" scan "$corpus" --out "$report" --quiet "${extra[@]}" >&2
     "$wt" eval --truth "$truth" --report "$report" --json "$work/wt-eval-$n-$mode.json" >&2
     python3 - "$work/wt-$n-$mode.json" "$work/wt-eval-$n-$mode.json" "$n" "$mb" "$mode" >> "$table" <<'PY'
 import json, sys
 m, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-label = "wiretrace" if sys.argv[5] == "full" else "wiretrace --no-passages"
+label = {"full": "wiretrace", "no-passages": "wiretrace --no-passages", "verbatim": "wiretrace --no-passages --no-reworded"}[sys.argv[5]]
 print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | {label} | {m['wall_s']:.1f} | {m['peak_rss_mb']:.0f} | {e['pairs']['recall']:.3f} | {e['pairs']['reported']:,} |")
 PY
   done

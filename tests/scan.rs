@@ -104,7 +104,8 @@ fn seeds_reworded_reruns_are_found_with_their_passages() {
             "verify",
             "reword",
             "stories",
-            "align"
+            "align",
+            "reports"
         ]
     );
     if cfg!(target_os = "linux") {

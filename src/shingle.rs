@@ -90,7 +90,7 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
     while i < n {
         let b = bytes[i];
         if b < 0x80 {
-            if !ASCII_WORD[b as usize] {
+            if !b.is_ascii_alphanumeric() {
                 i += 1;
                 continue;
             }
@@ -132,7 +132,7 @@ fn ascii_run_end(bytes: &[u8], mut i: usize) -> usize {
         }
         i += 8;
     }
-    while i < bytes.len() && ASCII_WORD[bytes[i] as usize] {
+    while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
         i += 1;
     }
     i
@@ -157,24 +157,13 @@ fn ascii_word_bytes(x: u64) -> u64 {
     (digit | alpha) & !x & HIGH
 }
 
-/// ASCII letters and digits.
-static ASCII_WORD: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 128 {
-        t[b] = (b as u8).is_ascii_alphanumeric();
-        b += 1;
-    }
-    t
-};
-
 const K0: u64 = 0x9e37_79b9_7f4a_7c15;
 const K1: u64 = 0xc2b2_ae3d_27d4_eb4f;
 const K2: u64 = 0x1656_67b1_9e37_79f9;
 
 /// Final avalanche of a 64-bit value (murmur3's fmix64).
 #[inline]
-fn fmix64(mut h: u64) -> u64 {
+pub(crate) fn fmix64(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
@@ -225,10 +214,9 @@ fn mix(lo: u64, hi: u64, len: usize) -> u64 {
 #[inline]
 fn ascii_word_hash(bytes: &[u8], start: usize, end: usize) -> u64 {
     let len = end - start;
-    if len > 16 {
-        return xxh3_64(bytes[start..end].to_ascii_lowercase().as_slice());
-    }
-    if let Some(window) = bytes.get(start..start + 16) {
+    if len <= 16
+        && let Some(window) = bytes.get(start..start + 16)
+    {
         let lo = u64::from_le_bytes(window[..8].try_into().expect("8 bytes"));
         let hi = u64::from_le_bytes(window[8..].try_into().expect("8 bytes"));
         let (lo_mask, hi_mask) = if len >= 8 {
@@ -239,12 +227,8 @@ fn ascii_word_hash(bytes: &[u8], start: usize, end: usize) -> u64 {
         const LOWER: u64 = 0x2020_2020_2020_2020;
         return mix((lo | LOWER) & lo_mask, (hi | LOWER) & hi_mask, len);
     }
-    let mut buf = [0u8; 16];
-    buf[..len].copy_from_slice(&bytes[start..end]);
-    for b in &mut buf[..len] {
-        *b |= 0x20;
-    }
-    mix_words(buf, len)
+    // Long words, and words in a text's last 16 bytes.
+    word_hash(&bytes[start..end].to_ascii_lowercase())
 }
 
 /// `BYTE_MASK[n]`: the low `n` bytes set.
@@ -365,7 +349,7 @@ mod tests {
             let x = u64::from_le_bytes(bytes);
             assert_eq!(
                 ascii_word_bytes(x) != 0,
-                ASCII_WORD[b as usize],
+                b.is_ascii_alphanumeric(),
                 "byte {b:#x}"
             );
         }

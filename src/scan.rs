@@ -363,13 +363,7 @@ pub fn read_and_shingle(
     obs: &dyn Observer,
 ) -> Result<Shingled> {
     let sources = ingest::discover(inputs, &cfg.ingest)?;
-    let plain = |p: &std::path::Path| {
-        p.as_os_str() != "-"
-            && !p
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("gz") || e.eq_ignore_ascii_case("zst"))
-    };
-    if sources.iter().all(|s| plain(&s.path)) {
+    if sources.iter().all(|s| ingest::is_seekable(&s.path)) {
         let size: u64 = sources
             .iter()
             .filter_map(|s| std::fs::metadata(&s.path).ok())
@@ -387,36 +381,29 @@ pub fn read_and_shingle(
         let reader = scope.spawn(move || {
             let mut skipped: BTreeMap<SkipReason, u64> = BTreeMap::new();
             let mut batch = Vec::with_capacity(BATCH);
-            let mut reader = ingest::Reader::new(&cfg.ingest);
-            let mut result = Ok(());
-            for (index, source) in sources_ref.iter().enumerate() {
-                result = reader.read_source(source, &mut |item| {
-                    match item {
-                        Item::Doc(doc, location) => {
-                            let len = doc.text.len() as u32;
-                            let at = location.offset.map(|offset| TextRef {
-                                source: index as u32,
-                                offset,
-                                len,
-                            });
-                            batch.push((doc, at));
-                            if batch.len() >= BATCH {
-                                // A closed channel means the consumer stopped; nothing to do.
-                                let _ = tx
-                                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                            }
-                        }
-                        Item::Bad(bad) => {
-                            obs.bad_record(&bad);
-                            *skipped.entry(bad.reason).or_default() += 1;
+            let result = ingest::read_sources(sources_ref, &cfg.ingest, &mut |item| {
+                match item {
+                    Item::Doc(doc, location) => {
+                        let len = doc.text.len() as u32;
+                        let at = location.offset.map(|offset| TextRef {
+                            source: location.source as u32,
+                            offset,
+                            len,
+                        });
+                        batch.push((doc, at));
+                        if batch.len() >= BATCH {
+                            // A closed channel means the consumer stopped; nothing to do.
+                            let _ =
+                                tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
                         }
                     }
-                    Ok(())
-                });
-                if result.is_err() {
-                    break;
+                    Item::Bad(bad) => {
+                        obs.bad_record(&bad);
+                        *skipped.entry(bad.reason).or_default() += 1;
+                    }
                 }
-            }
+                Ok(())
+            });
             if !batch.is_empty() {
                 let _ = tx.send(batch);
             }

@@ -33,6 +33,8 @@ pub struct Location {
     pub file: String,
     /// 1-based line of the record's start; 0 for whole-file records.
     pub line: u64,
+    /// Index of the file in the sources being read (see [`read_sources`]).
+    pub source: usize,
     /// Where the record can be read again: the byte offset of its start in
     /// the file, for JSONL lines and `.txt` files read from plain (not
     /// compressed) files; `None` when it cannot be re-read by offset.
@@ -246,8 +248,8 @@ pub fn read_sources(
     sink: &mut dyn FnMut(Item) -> Result<()>,
 ) -> Result<()> {
     let mut reader = Reader::new(cfg);
-    for source in sources {
-        reader.read_source(source, sink)?;
+    for (index, source) in sources.iter().enumerate() {
+        reader.read_source(index, source, sink)?;
     }
     Ok(())
 }
@@ -267,9 +269,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads one source, emitting each of its records.
+    /// Reads one source (number `index` of the run's sources), emitting
+    /// each of its records.
     pub fn read_source(
         &mut self,
+        index: usize,
         source: &Source,
         sink: &mut dyn FnMut(Item) -> Result<()>,
     ) -> Result<()> {
@@ -282,6 +286,7 @@ impl<'a> Reader<'a> {
                 let location = Location {
                     file: file.clone(),
                     line,
+                    source: index,
                     offset: raw
                         .as_ref()
                         .ok()
@@ -422,9 +427,9 @@ fn read_text(
     })
 }
 
-/// Whether records of this file can be read again by byte offset: a plain
-/// file, not stdin and not compressed.
-fn is_seekable(path: &Path) -> bool {
+/// Whether records of this file can be read again by byte offset (and its
+/// size is the bytes to read): a plain file, not stdin and not compressed.
+pub fn is_seekable(path: &Path) -> bool {
     let name = path.to_string_lossy().to_ascii_lowercase();
     path.as_os_str() != "-" && !name.ends_with(".gz") && !name.ends_with(".zst")
 }

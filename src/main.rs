@@ -86,7 +86,10 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             term.suppressed()
         );
     }
-    // The tables and the page are independent: written side by side.
+    // The tables and the page are independent: written side by side, into
+    // a directory that must exist before either starts.
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     let (tables, page) = rayon::join(
         || {
             wiretrace::report::write_tables(&args.out, &out)

@@ -102,16 +102,7 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     );
     tables?;
     page?;
-    let timings = &mut out.summary.timings;
-    let ms = reporting.elapsed().as_secs_f64() * 1000.0;
-    let peak = wiretrace::scan::peak_rss_mib();
-    timings.stages.push(wiretrace::scan::StageTime {
-        stage: "reports".to_string(),
-        ms,
-        peak_rss_mib: peak,
-    });
-    timings.total_ms += ms;
-    timings.peak_rss_mib = timings.peak_rss_mib.max(peak);
+    out.summary.timings.add_stage("reports", reporting);
     wiretrace::report::write_summary(&args.out, &out)
         .with_context(|| format!("writing reports to {}", args.out.display()))?;
     let text = wiretrace::report::render_summary(&out, &args.out);

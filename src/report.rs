@@ -193,44 +193,44 @@ pub fn fmt_share(x: f64) -> String {
 ///     assert_eq!(Share::new(x).as_str(), fmt_share(x));
 /// }
 /// ```
-#[derive(Clone, Copy, Debug)]
-pub struct Share {
-    buf: [u8; 24],
-    len: u8,
+#[derive(Clone, Debug)]
+pub enum Share {
+    /// A share in [0, 1]: `d.dddd`, on the stack.
+    Fixed([u8; 6]),
+    /// Anything else, as `format!("{x:.4}")` spells it.
+    Other(String),
 }
 
 impl Share {
     /// Formats `x`.
     pub fn new(x: f64) -> Share {
-        let mut buf = [0u8; 24];
-        if (0.0..=1.0).contains(&x) {
-            let n = (x * 10_000.0).round() as u32;
-            let digits = [n / 10_000, n / 1000 % 10, n / 100 % 10, n / 10 % 10, n % 10];
-            buf[0] = b'0' + digits[0] as u8;
-            buf[1] = b'.';
-            for (i, d) in digits[1..].iter().enumerate() {
-                buf[2 + i] = b'0' + *d as u8;
-            }
-            return Share { buf, len: 6 };
+        if !(0.0..=1.0).contains(&x) {
+            return Share::Other(format!("{x:.4}"));
         }
-        let text = format!("{x:.4}");
-        let len = text.len().min(buf.len());
-        buf[..len].copy_from_slice(&text.as_bytes()[..len]);
-        Share {
-            buf,
-            len: len as u8,
-        }
+        let n = (x * 10_000.0).round() as u32;
+        let digit = |d: u32| b'0' + (d % 10) as u8;
+        Share::Fixed([
+            digit(n / 10_000),
+            b'.',
+            digit(n / 1000),
+            digit(n / 100),
+            digit(n / 10),
+            digit(n),
+        ])
     }
 
     /// The text.
     pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len as usize]).expect("ASCII")
+        std::str::from_utf8(self.as_ref()).expect("ASCII")
     }
 }
 
 impl AsRef<[u8]> for Share {
     fn as_ref(&self) -> &[u8] {
-        &self.buf[..self.len as usize]
+        match self {
+            Share::Fixed(b) => b,
+            Share::Other(s) => s.as_bytes(),
+        }
     }
 }
 
@@ -671,6 +671,7 @@ mod tests {
             -0.00001,
             f64::NAN,
             12345.6789,
+            1e300,
         ] {
             assert_eq!(Share::new(x).as_str(), fmt_share_plain(x), "{x}");
         }

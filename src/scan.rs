@@ -200,6 +200,23 @@ pub struct Timings {
     pub peak_rss_mib: f64,
 }
 
+impl Timings {
+    /// Appends a stage run after the scan (the binary's `reports`) that
+    /// started at `since`: its time counts in the total, its peak memory
+    /// (since the last stage reset the high-water mark) in the peak.
+    pub fn add_stage(&mut self, stage: &str, since: Instant) {
+        let ms = since.elapsed().as_secs_f64() * 1000.0;
+        let peak = peak_rss_mib();
+        self.stages.push(StageTime {
+            stage: stage.to_string(),
+            ms,
+            peak_rss_mib: peak,
+        });
+        self.total_ms += ms;
+        self.peak_rss_mib = self.peak_rss_mib.max(peak);
+    }
+}
+
 /// Wall time and peak memory of one stage.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct StageTime {

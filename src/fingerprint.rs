@@ -97,8 +97,8 @@ pub fn candidates(
         base.push(total);
         total += part.len();
     }
-    // Per part: its lists (content hash, start, length), keys and capped keys.
-    type Found = (Vec<(u64, u32, u32)>, u64, u64);
+    // Per part: its lists (start, length), keys and capped keys.
+    type Found = (Vec<(u32, u32)>, u64, u64);
     let found: Vec<Found> = parts
         .par_iter()
         .zip(base.par_iter())
@@ -110,7 +110,7 @@ pub fn candidates(
                 if run.len() > cfg.max_df {
                     capped += 1;
                 } else if run.len() >= 2 {
-                    lists.push((0u64, (base + start) as u32, run.len() as u32));
+                    lists.push(((base + start) as u32, run.len() as u32));
                 }
                 start += run.len();
             }
@@ -119,26 +119,51 @@ pub fn candidates(
         .collect();
     let keys: u64 = found.iter().map(|f| f.1).sum();
     let capped: u64 = found.iter().map(|f| f.2).sum();
-    let mut lists: Vec<(u64, u32, u32)> = found.into_iter().flat_map(|f| f.0).collect();
+    let lists: Vec<(u32, u32)> = found.into_iter().flat_map(|f| f.0).collect();
     let mut docs: Vec<u32> = Vec::with_capacity(total);
     for part in parts {
         docs.extend(part.iter().map(|x| x.1));
     }
-    // Copies of one story share most fingerprints, so many lists are the
-    // same documents: merge identical lists into one with a weight (how
-    // many fingerprints it stands for). Counting then costs one pass per
-    // distinct list instead of one per fingerprint.
+    let pairs = pairs_sharing(n, &docs, &lists, cfg.min_shared);
+    (
+        pairs,
+        FingerprintStats {
+            fingerprints: keys,
+            capped,
+        },
+    )
+}
+
+/// Pairs of documents that occur together in at least `min_count` of the
+/// given lists. Each list is `docs[start..start + len]`, documents
+/// ascending, and is one shared key (a fingerprint, an LSH bucket). Returns
+/// sorted pairs `a < b`.
+///
+/// Copies of one story share most keys, so many lists hold the same
+/// documents: identical lists are merged into one with a weight (how many
+/// keys it stands for), and counting costs one pass per distinct list. Each
+/// document then meets the documents after it in its lists, counted in a
+/// per-thread sparse accumulator (a dense counter plus the documents it
+/// touched); no global pair table, no lock, no sort of raw pairs.
+pub(crate) fn pairs_sharing(
+    n: usize,
+    docs: &[u32],
+    lists: &[(u32, u32)],
+    min_count: u32,
+) -> Vec<CandidatePair> {
     let slice = |start: u32, len: u32| &docs[start as usize..(start + len) as usize];
-    lists.par_iter_mut().for_each(|l| {
-        let bytes: Vec<u8> = slice(l.1, l.2)
-            .iter()
-            .flat_map(|d| d.to_le_bytes())
-            .collect();
-        l.0 = xxhash_rust::xxh3::xxh3_64(&bytes);
-    });
-    lists.par_sort_unstable();
+    let mut keyed: Vec<(u64, u32, u32)> = lists
+        .par_iter()
+        .map(|&(start, len)| {
+            let h = slice(start, len).iter().fold(u64::from(len), |h, &d| {
+                crate::shingle::fmix64(h ^ u64::from(d))
+            });
+            (h, start, len)
+        })
+        .collect();
+    keyed.par_sort_unstable();
     let mut weighted: Vec<(u32, u32, u16)> = Vec::new(); // (start, len, weight)
-    for run in lists.chunk_by(|x, y| x.0 == y.0 && x.2 == y.2) {
+    for run in keyed.chunk_by(|x, y| x.0 == y.0 && x.2 == y.2) {
         // Equal hashes are checked: a collision keeps the lists apart.
         let mut groups: Vec<(u32, u32, u16)> = Vec::new();
         for &(_, start, len) in run {
@@ -152,7 +177,7 @@ pub fn candidates(
         }
         weighted.extend(groups);
     }
-    drop(lists);
+    drop(keyed);
     // Per document: (its position in a list, the list's end, the weight).
     let mut doc_offsets: Vec<u32> = vec![0; n + 1];
     for &(start, len, _) in &weighted {
@@ -174,8 +199,6 @@ pub fn candidates(
     }
     drop(cursor);
     drop(weighted);
-    // Sparse accumulator per thread: a dense counter over documents plus the
-    // list of documents it touched, reset after each document.
     let per_doc: Vec<Vec<u64>> = (0..n)
         .into_par_iter()
         .map_init(
@@ -193,7 +216,7 @@ pub fn candidates(
                 }
                 let mut out: Vec<u64> = Vec::new();
                 for &e in touched.iter() {
-                    if u32::from(counts[e as usize]) >= cfg.min_shared {
+                    if u32::from(counts[e as usize]) >= min_count {
                         out.push((u64::from(d32) << 32) | u64::from(e));
                     }
                     counts[e as usize] = 0;
@@ -206,13 +229,7 @@ pub fn candidates(
         .collect();
     let mut pairs = Vec::with_capacity(per_doc.iter().map(Vec::len).sum());
     pairs.extend(per_doc.into_iter().flatten().map(CandidatePair::unpack));
-    (
-        pairs,
-        FingerprintStats {
-            fingerprints: keys,
-            capped,
-        },
-    )
+    pairs
 }
 
 /// Merges two sorted, deduplicated candidate lists.

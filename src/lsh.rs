@@ -136,11 +136,11 @@ fn band_key(sig: &[u32], band: usize, rows: usize) -> u64 {
 /// `None` (no shingles) is left out.
 ///
 /// Each band is sorted on its own (in parallel, one band per task) and cut
-/// into buckets. Pairs are then produced per document: a document meets
-/// the documents after it in each of its buckets, and a per-thread marker
-/// keeps each partner once, so the same pair found in many bands is never
-/// materialised, sorted and deduplicated. Same output as sweeping the
-/// globally sorted (key, doc) tuples ([`pairs_from_sorted`]).
+/// into buckets. Pairs then come from the buckets as document lists
+/// ([`crate::fingerprint::pairs_sharing`], the passage index's counter):
+/// the same pair found in many bands is counted, never materialised,
+/// sorted and deduplicated. Same output as sweeping the globally sorted
+/// (key, doc) tuples ([`pairs_from_sorted`]).
 pub fn candidates(
     signatures: &[Option<&[u32]>],
     banding: Banding,
@@ -192,19 +192,9 @@ pub fn candidates(
         .collect();
     let mut stats = BucketStats::default();
     let mut chained: Vec<u64> = Vec::new();
-    // Per document, each of its bucket slots as (position in `members`, bucket end).
+    // Every expanded bucket of every band as one list over `members`.
     let mut members: Vec<u32> = Vec::new();
-    let mut slots_of: Vec<u32> = vec![0; n + 1];
-    for b in &per_band {
-        for &d in &b.members {
-            slots_of[d as usize + 1] += 1;
-        }
-    }
-    for d in 0..n {
-        slots_of[d + 1] += slots_of[d];
-    }
-    let mut cursor = slots_of.clone();
-    let mut slots: Vec<(u32, u32)> = vec![(0, 0); slots_of[n] as usize];
+    let mut lists: Vec<(u32, u32)> = Vec::new();
     for b in per_band {
         stats.expanded += b.expanded;
         stats.capped_sizes.extend(b.capped);
@@ -212,46 +202,15 @@ pub fn candidates(
         let base = members.len() as u32;
         let mut start = 0u32;
         for &end in &b.ends {
-            for pos in start..end {
-                let d = b.members[pos as usize] as usize;
-                slots[cursor[d] as usize] = (base + pos, base + end);
-                cursor[d] += 1;
-            }
+            lists.push((base + start, end - start));
             start = end;
         }
         members.extend(b.members);
     }
-    drop(cursor);
-    let per_doc: Vec<Vec<u64>> = (0..n)
-        .into_par_iter()
-        .map_init(
-            || (vec![false; n], Vec::<u32>::new()),
-            |(seen, partners), d| {
-                for &(pos, end) in &slots[slots_of[d] as usize..slots_of[d + 1] as usize] {
-                    for &e in &members[pos as usize + 1..end as usize] {
-                        if !seen[e as usize] {
-                            seen[e as usize] = true;
-                            partners.push(e);
-                        }
-                    }
-                }
-                partners.sort_unstable();
-                let out = partners
-                    .iter()
-                    .map(|&e| (u64::from(d as u32) << 32) | u64::from(e))
-                    .collect();
-                for &e in partners.iter() {
-                    seen[e as usize] = false;
-                }
-                partners.clear();
-                out
-            },
-        )
-        .collect();
+    // A pair is a candidate when it shares one bucket in any band.
+    let expanded = crate::fingerprint::pairs_sharing(n, &members, &lists, 1);
     chained.sort_unstable();
     chained.dedup();
-    let mut expanded = Vec::with_capacity(per_doc.iter().map(Vec::len).sum());
-    expanded.extend(per_doc.into_iter().flatten().map(CandidatePair::unpack));
     stats.capped_sizes.sort_unstable_by(|a, b| b.cmp(a));
     let chained = chained.into_iter().map(CandidatePair::unpack).collect();
     (crate::fingerprint::union(expanded, chained), stats)

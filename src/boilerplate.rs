@@ -151,32 +151,19 @@ fn frequent(sets: &[&ShingleSet], min_count: usize) -> Vec<ShingleHash> {
         radsort::sort(&mut all);
         return runs_of_at_least(&all, min_count);
     }
-    // Millions of keys: scatter them by their top byte, then radix-sort and
-    // count the 256 parts in parallel; the parts come back in key order.
-    let per_thread = sets.len().div_ceil(rayon::current_num_threads()).max(1);
-    let scattered: Vec<Vec<Vec<ShingleHash>>> = sets
-        .par_chunks(per_thread)
-        .map(|chunk| {
-            let mut parts: Vec<Vec<ShingleHash>> = vec![Vec::new(); 256];
-            for s in chunk {
-                for &h in s.iter() {
-                    parts[(h >> 24) as usize].push(h);
-                }
+    // Millions of keys: sorted in 256 parts, counted in parallel.
+    crate::shingle::sorted_parts(
+        sets,
+        |h: &ShingleHash| *h,
+        |_, s: &&ShingleSet, emit| {
+            for &h in s.iter() {
+                emit(h);
             }
-            parts
-        })
-        .collect();
-    (0..256)
-        .into_par_iter()
-        .flat_map_iter(|p| {
-            let mut all: Vec<ShingleHash> = scattered
-                .iter()
-                .flat_map(|s| s[p].iter().copied())
-                .collect();
-            radsort::sort(&mut all);
-            runs_of_at_least(&all, min_count)
-        })
-        .collect()
+        },
+    )
+    .into_par_iter()
+    .flat_map_iter(|part| runs_of_at_least(&part, min_count))
+    .collect()
 }
 
 /// The values of a sorted slice that occur at least `min_count` times.

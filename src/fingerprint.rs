@@ -55,39 +55,17 @@ pub fn candidates(
                 .collect()
         })
         .collect();
-    // Postings (hash, document), scattered by the hash's top byte into 256
-    // parts from document chunks in parallel, then each part stably radix-
-    // sorted on the hash in parallel: the parts in order are all postings
-    // sorted by (hash, document), without one big sort.
-    let per_thread = n.div_ceil(rayon::current_num_threads() * 4).max(1);
-    let scattered: Vec<Vec<Vec<(ShingleHash, u32)>>> = fps
-        .par_chunks(per_thread)
-        .enumerate()
-        .map(|(c, chunk)| {
-            let mut parts: Vec<Vec<(ShingleHash, u32)>> = vec![Vec::new(); 256];
-            for (i, f) in chunk.iter().enumerate() {
-                let d = (c * per_thread + i) as u32;
-                for &h in f {
-                    parts[(h >> 24) as usize].push((h, d));
-                }
+    // Postings (hash, document) sorted by (hash, document), in 256 parts.
+    let parts = crate::shingle::sorted_parts(
+        &fps,
+        |p: &(ShingleHash, u32)| p.0,
+        |d, f: &Vec<ShingleHash>, emit| {
+            for &h in f {
+                emit((h, d as u32));
             }
-            parts
-        })
-        .collect();
+        },
+    );
     drop(fps);
-    let parts: Vec<Vec<(ShingleHash, u32)>> = (0..256)
-        .into_par_iter()
-        .map(|p| {
-            let mut part: Vec<(ShingleHash, u32)> =
-                Vec::with_capacity(scattered.iter().map(|s| s[p].len()).sum());
-            for s in &scattered {
-                part.extend_from_slice(&s[p]);
-            }
-            radsort::sort_by_key(&mut part, |x| x.0);
-            part
-        })
-        .collect();
-    drop(scattered);
     // Runs of equal hashes are the fingerprints' document lists (documents
     // ascending). Lists of one document pair nothing; lists over `max_df`
     // are not expanded.

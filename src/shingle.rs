@@ -281,6 +281,52 @@ pub fn shingle_hash(tokens: &[Token]) -> ShingleHash {
     (fmix64(h) >> 32) as ShingleHash
 }
 
+/// Items of many groups sorted by a 32-bit key, as 256 parts (by the key's
+/// top byte) whose concatenation is the sorted whole. Groups are scattered
+/// in parallel chunks, then each part is stably radix-sorted in parallel,
+/// so items with equal keys keep their group order. `items(g, group, emit)`
+/// emits the items of group `g`. Used for the big counts of shingle hashes
+/// (boilerplate, passage index) instead of one large sort.
+pub(crate) fn sorted_parts<S, T>(
+    groups: &[S],
+    key: impl Fn(&T) -> ShingleHash + Sync,
+    items: impl Fn(usize, &S, &mut dyn FnMut(T)) + Sync,
+) -> Vec<Vec<T>>
+where
+    S: Sync,
+    T: Copy + Send + Sync,
+{
+    use rayon::prelude::*;
+    let chunk = groups
+        .len()
+        .div_ceil(rayon::current_num_threads() * 4)
+        .max(1);
+    let scattered: Vec<Vec<Vec<T>>> = groups
+        .par_chunks(chunk)
+        .enumerate()
+        .map(|(c, groups)| {
+            let mut parts: Vec<Vec<T>> = vec![Vec::new(); 256];
+            for (i, g) in groups.iter().enumerate() {
+                items(c * chunk + i, g, &mut |t| {
+                    parts[(key(&t) >> 24) as usize].push(t)
+                });
+            }
+            parts
+        })
+        .collect();
+    (0..256)
+        .into_par_iter()
+        .map(|p| {
+            let mut part: Vec<T> = Vec::with_capacity(scattered.iter().map(|s| s[p].len()).sum());
+            for s in &scattered {
+                part.extend_from_slice(&s[p]);
+            }
+            radsort::sort_by_key(&mut part, |x| key(x));
+            part
+        })
+        .collect()
+}
+
 /// Word k-shingle hashes of `tokens`, sorted and deduplicated, into `out`.
 /// A text with fewer than `k` tokens has no shingles.
 ///

@@ -270,10 +270,10 @@ impl ScanOutput {
     /// Length in bytes of a document's text, whether or not it is in memory.
     pub fn text_len(&self, d: DocId) -> usize {
         match &self.texts {
-            Texts::Dropped { refs, .. } if refs[d.index()].is_some() => {
-                refs[d.index()].map_or(0, |r| r.len as usize)
+            Texts::Dropped { refs, .. } => {
+                refs[d.index()].map_or(self.docs[d.index()].text.len(), |r| r.len as usize)
             }
-            _ => self.docs[d.index()].text.len(),
+            Texts::Kept => self.docs[d.index()].text.len(),
         }
     }
 

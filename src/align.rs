@@ -163,7 +163,11 @@ fn anchors(
         }
         j
     };
-    let mut seeds: Vec<(u32, u32)> = Vec::new();
+    // Seeds by their position in B: each position of B holds at most one
+    // seed (its shingle occurs once in A), so a walk along B meets the
+    // seeds of one diagonal run one after another, with no sort.
+    const NONE: u32 = u32::MAX;
+    let mut at_b = vec![NONE; b.seq.len()];
     let (mut i, mut j) = (0, 0);
     while i < ka.len() && j < kb.len() {
         let (ha, hb) = (ka[i] >> 32, kb[j] >> 32);
@@ -174,31 +178,35 @@ fn anchors(
         } else {
             let (ie, je) = (run_end(ka, i), run_end(kb, j));
             if ie - i == 1 && je - j == 1 && !skip(ha as ShingleHash) {
-                seeds.push((ka[i] as u32, kb[j] as u32));
+                at_b[kb[j] as u32 as usize] = ka[i] as u32;
             }
             i = ie;
             j = je;
         }
     }
     // Merge runs on the same diagonal.
-    seeds.sort_unstable_by_key(|&(i, j)| (i64::from(i) - i64::from(j), i));
-    let mut out = Vec::new();
-    let mut s = 0;
-    while s < seeds.len() {
-        let (i0, j0) = seeds[s];
-        let mut e = s + 1;
-        while e < seeds.len()
-            && seeds[e].0 == seeds[e - 1].0 + 1
-            && seeds[e].1 == seeds[e - 1].1 + 1
-        {
-            e += 1;
+    let mut out: Vec<Anchor> = Vec::new();
+    let mut open: Option<Anchor> = None;
+    for (jb, &ia) in at_b.iter().enumerate() {
+        let jb = jb as u32;
+        match open {
+            Some(ref mut x) if ia != NONE && ia == x.a + x.len && jb == x.b + x.len => x.len += 1,
+            _ => {
+                out.extend(open.take());
+                if ia != NONE {
+                    open = Some(Anchor {
+                        a: ia,
+                        b: jb,
+                        len: 1,
+                    });
+                }
+            }
         }
-        out.push(Anchor {
-            a: i0,
-            b: j0,
-            len: (e - s) as u32 + k as u32 - 1,
-        });
-        s = e;
+    }
+    out.extend(open);
+    // Runs of seeds become runs of tokens: a seed covers k tokens.
+    for x in &mut out {
+        x.len += k as u32 - 1;
     }
     out.sort_unstable_by_key(|x| (x.a, x.b));
     out
@@ -256,68 +264,65 @@ fn best_chain(anchors: &[Anchor], max_gap: u32) -> Vec<usize> {
 /// Matches in the best global alignment of two token-hash slices
 /// (Needleman-Wunsch-Gotoh: match 2, mismatch -1, gap open 5, extend 0.5).
 /// Keeps two rows of the three score matrices, not the whole matrices.
+///
+/// Each cell is one integer, `score * 2 << SHIFT | matches`: scores are
+/// whole multiples of 0.5, so doubling makes them exact integers, and
+/// comparing the packed values compares the score first and the matches on
+/// a tie, which is the order the alignment breaks ties in. The f32 form it
+/// replaced is kept in the tests as the oracle.
 pub fn gap_matches(a: &[u64], b: &[u64]) -> u32 {
     if a.is_empty() || b.is_empty() {
         return 0;
     }
     let (n, m) = (a.len(), b.len());
-    // h: best ending in a match/mismatch; e: gap in a; f: gap in b. Each
-    // cell carries (score, matches on that path).
-    let mut ph = vec![(NEG, 0u32); m + 1];
-    let mut pe = vec![(NEG, 0u32); m + 1];
-    let mut pf = vec![(NEG, 0u32); m + 1];
-    ph[0] = (0.0, 0);
+    // Doubled scores stay within 2 * (n + m) * OPEN of zero, far inside the
+    // 31 bits above the matches.
+    debug_assert!(((n + m) as u64) < 1 << 26);
+    // h: best ending in a match/mismatch; e: gap in a; f: gap in b.
+    let mut rows = vec![NEG; 6 * (m + 1)];
+    let (prev, cur) = rows.split_at_mut(3 * (m + 1));
+    let (mut ph, rest) = prev.split_at_mut(m + 1);
+    let (mut pe, mut pf) = rest.split_at_mut(m + 1);
+    let (mut ch, rest) = cur.split_at_mut(m + 1);
+    let (mut ce, mut cf) = rest.split_at_mut(m + 1);
+    ph[0] = 0;
     for (j, cell) in pe.iter_mut().enumerate().skip(1) {
-        *cell = (-(OPEN + EXTEND * (j as f32 - 1.0)), 0);
+        *cell = -(OPEN2 + EXTEND2 * (j as i64 - 1)) << SHIFT;
     }
-    let (mut ch, mut ce, mut cf) = (ph.clone(), pe.clone(), pf.clone());
+    const HIT: i64 = (MATCH2 << SHIFT) | 1;
+    const MISS: i64 = MISMATCH2 << SHIFT;
+    const OPEN: i64 = OPEN2 << SHIFT;
+    const EXTEND: i64 = EXTEND2 << SHIFT;
     for i in 1..=n {
-        ch[0] = (NEG, 0);
-        ce[0] = (NEG, 0);
-        cf[0] = (-(OPEN + EXTEND * (i as f32 - 1.0)), 0);
+        ch[0] = NEG;
+        ce[0] = NEG;
+        cf[0] = -(OPEN2 + EXTEND2 * (i as i64 - 1)) << SHIFT;
         let x = a[i - 1];
         for j in 1..=m {
-            let diag = best3([ph[j - 1], pe[j - 1], pf[j - 1]]);
-            let eq = x == b[j - 1];
-            ch[j] = (
-                diag.0 + if eq { MATCH } else { MISMATCH },
-                diag.1 + u32::from(eq),
-            );
-            ce[j] = best3([
-                (ch[j - 1].0 - OPEN, ch[j - 1].1),
-                (ce[j - 1].0 - EXTEND, ce[j - 1].1),
-                (cf[j - 1].0 - OPEN, cf[j - 1].1),
-            ]);
-            cf[j] = best3([
-                (ph[j].0 - OPEN, ph[j].1),
-                (pf[j].0 - EXTEND, pf[j].1),
-                (pe[j].0 - OPEN, pe[j].1),
-            ]);
+            let diag = ph[j - 1].max(pe[j - 1]).max(pf[j - 1]);
+            ch[j] = diag + if x == b[j - 1] { HIT } else { MISS };
+            ce[j] = (ch[j - 1] - OPEN)
+                .max(ce[j - 1] - EXTEND)
+                .max(cf[j - 1] - OPEN);
+            cf[j] = (ph[j] - OPEN).max(pf[j] - EXTEND).max(pe[j] - OPEN);
         }
         std::mem::swap(&mut ph, &mut ch);
         std::mem::swap(&mut pe, &mut ce);
         std::mem::swap(&mut pf, &mut cf);
     }
-    best3([ph[m], pe[m], pf[m]]).1
+    (ph[m].max(pe[m]).max(pf[m]) & ((1 << SHIFT) - 1)) as u32
 }
 
-const MATCH: f32 = 2.0;
-const MISMATCH: f32 = -1.0;
-const OPEN: f32 = 5.0;
-const EXTEND: f32 = 0.5;
-const NEG: f32 = f32::NEG_INFINITY;
-
-/// The best of three cells: higher score, then more matches.
-#[inline]
-fn best3(xs: [(f32, u32); 3]) -> (f32, u32) {
-    xs.into_iter().fold((NEG, 0), |acc, x| {
-        if x.0 > acc.0 || (x.0 == acc.0 && x.1 > acc.1) {
-            x
-        } else {
-            acc
-        }
-    })
-}
+/// Bits of a packed cell that count matches (a `u32`, as returned).
+const SHIFT: u32 = 32;
+/// Scores doubled: match 2, mismatch -1, gap open 5, extend 0.5.
+const MATCH2: i64 = 4;
+const MISMATCH2: i64 = -2;
+const OPEN2: i64 = 10;
+const EXTEND2: i64 = 1;
+/// An impossible cell: far below any real score, and far enough above
+/// `i64::MIN` that subtracting gap costs cannot overflow.
+const NEG: i64 = i64::MIN / 4;
 
 /// Ungapped x-drop extension from (i, j) stepping by `dir` (+1 or -1):
 /// how many tokens to take and how many of them match.

@@ -13,8 +13,10 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Instant;
 
+use ahash::AHashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -633,7 +635,8 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     clock.lap(Stage::Stories);
 
     let align_pairs = pairs_to_align(&matches, &stories);
-    obs.stage_start(Stage::Align, Some(align_pairs.len() as u64));
+    let pairs_total = align_pairs.iter().map(|g| g.1.len() as u64).sum();
+    obs.stage_start(Stage::Align, Some(pairs_total));
     let align_cfg = AlignConfig {
         k: cfg.shingle.k,
         ..cfg.align.clone()
@@ -780,8 +783,7 @@ fn with_copies(
         reworded: 0.0,
     };
     // The matches of each group's first document (only those are copied).
-    let mut by_doc: ahash::AHashMap<DocId, Vec<usize>> =
-        groups.keys().map(|&f| (f, Vec::new())).collect();
+    let mut by_doc: AHashMap<DocId, Vec<usize>> = groups.keys().map(|&f| (f, Vec::new())).collect();
     for (i, m) in matches.iter().enumerate() {
         for d in [m.a, m.b] {
             if let Some(list) = by_doc.get_mut(&d) {
@@ -912,31 +914,83 @@ fn with_reworded(
 /// Pairs to align: each story member against the story's origin, and every
 /// `partial` pair. A 50-outlet story costs 49 alignments, not 1,225.
 /// Grouped by the document prepared once: `(anchor, partners)`.
+///
+/// Each story's group is followed by the `partial` groups anchored in that
+/// story (then those anchored outside any story): partial pairs mostly join
+/// the members of two related stories, so in this order the same documents
+/// come back soon and [`align_all`]'s small cache of prepared texts catches
+/// them. The order changes no result; the passages are sorted afterwards.
 pub fn pairs_to_align(matches: &[Match], stories: &[Story]) -> Vec<(DocId, Vec<DocId>)> {
-    let mut groups: Vec<(DocId, Vec<DocId>)> = stories
-        .iter()
-        .map(|s| {
-            (
-                s.origin,
-                s.members
-                    .iter()
-                    .copied()
-                    .filter(|&d| d != s.origin)
-                    .collect(),
-            )
-        })
-        .collect();
     let mut partial: Vec<(DocId, DocId)> = matches
         .iter()
         .filter(|m| m.relation == Relation::Partial)
         .map(|m| (m.a, m.b))
         .collect();
     partial.sort_unstable();
-    for chunk in partial.chunk_by(|x, y| x.0 == y.0) {
-        groups.push((chunk[0].0, chunk.iter().map(|p| p.1).collect()));
+    let mut story_of: AHashMap<DocId, usize> = AHashMap::new();
+    for (i, s) in stories.iter().enumerate() {
+        for &d in &s.members {
+            story_of.insert(d, i);
+        }
     }
+    // Partial groups by the story of their anchor (`stories.len()`: none).
+    let mut by_story: Vec<Vec<(DocId, Vec<DocId>)>> = vec![Vec::new(); stories.len() + 1];
+    for chunk in partial.chunk_by(|x, y| x.0 == y.0) {
+        let anchor = chunk[0].0;
+        let slot = story_of.get(&anchor).copied().unwrap_or(stories.len());
+        by_story[slot].push((anchor, chunk.iter().map(|p| p.1).collect()));
+    }
+    let mut groups = Vec::with_capacity(stories.len() + partial.len());
+    for (s, partials) in stories.iter().zip(&mut by_story) {
+        let others = s.members.iter().copied().filter(|&d| d != s.origin);
+        groups.push((s.origin, others.collect()));
+        groups.append(partials);
+    }
+    groups.append(&mut by_story[stories.len()]);
     groups
 }
+
+/// The last documents prepared for alignment, for reuse: at most `cap`,
+/// the least recently used dropped first. Holds texts of one sequential
+/// run of groups (one rayon task), so it needs no locking.
+struct PreparedCache<'t> {
+    map: AHashMap<DocId, (u64, Rc<align::Prepared<'t>>)>,
+    clock: u64,
+    cap: usize,
+}
+
+impl<'t> PreparedCache<'t> {
+    fn new(cap: usize) -> Self {
+        PreparedCache {
+            map: AHashMap::with_capacity(cap + 1),
+            clock: 0,
+            cap,
+        }
+    }
+
+    fn get(&mut self, d: DocId, docs: &'t [Document], k: usize) -> Rc<align::Prepared<'t>> {
+        self.clock += 1;
+        if let Some((used, p)) = self.map.get_mut(&d) {
+            *used = self.clock;
+            return Rc::clone(p);
+        }
+        if self.map.len() >= self.cap {
+            let oldest = self
+                .map
+                .iter()
+                .min_by_key(|(_, (used, _))| *used)
+                .map(|(&d, _)| d)
+                .expect("a full cache is not empty");
+            self.map.remove(&oldest);
+        }
+        let p = Rc::new(align::Prepared::new(&docs[d.index()].text, k));
+        self.map.insert(d, (self.clock, Rc::clone(&p)));
+        p
+    }
+}
+
+/// Prepared texts each alignment task keeps (about 20 KB each).
+const PREPARED_CACHE: usize = 256;
 
 fn align_all(
     groups: &[(DocId, Vec<DocId>)],
@@ -947,14 +1001,29 @@ fn align_all(
     cfg: &AlignConfig,
     obs: &dyn Observer,
 ) -> Vec<PairPassages> {
-    let mut out: Vec<PairPassages> = groups
+    // Contiguous runs of groups, a few per thread, each with its own cache
+    // (runs of about equal pair counts, so the threads finish together).
+    let total: usize = groups.iter().map(|g| g.1.len() + 1).sum();
+    let per_run = total.div_ceil(rayon::current_num_threads() * 8).max(1);
+    let mut runs: Vec<&[(DocId, Vec<DocId>)]> = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, g) in groups.iter().enumerate() {
+        size += g.1.len() + 1;
+        if size >= per_run {
+            runs.push(&groups[start..=i]);
+            (start, size) = (i + 1, 0);
+        }
+    }
+    runs.push(&groups[start..]);
+    let mut out: Vec<PairPassages> = runs
         .par_iter()
-        .flat_map_iter(|(anchor, partners)| {
-            let prepared = align::Prepared::new(&docs[anchor.index()].text, cfg.k);
-            let result: Vec<PairPassages> = partners
-                .iter()
-                .map(|&p| {
-                    let other = align::Prepared::new(&docs[p.index()].text, cfg.k);
+        .flat_map_iter(|run| {
+            let mut cache = PreparedCache::new(PREPARED_CACHE);
+            let mut result: Vec<PairPassages> = Vec::new();
+            for (anchor, partners) in run.iter() {
+                let prepared = cache.get(*anchor, docs, cfg.k);
+                for &p in partners {
+                    let other = cache.get(p, docs, cfg.k);
                     let (oa, op) = (outlets[anchor.index()], outlets[p.index()]);
                     // Boilerplate as each side's shingle set saw it: a text
                     // rerun so widely that it is "global" keeps it.
@@ -966,14 +1035,14 @@ fn align_all(
                     } else {
                         align::align(&other, &prepared, cfg, &skip)
                     };
-                    PairPassages {
+                    result.push(PairPassages {
                         a: (*anchor).min(p),
                         b: (*anchor).max(p),
                         passages,
-                    }
-                })
-                .collect();
-            obs.advance(partners.len() as u64, 0);
+                    });
+                }
+                obs.advance(partners.len() as u64, 0);
+            }
             result
         })
         .collect();
@@ -1005,7 +1074,7 @@ fn origin_rank(doc: &Document, set_len: usize) -> (bool, i64, std::cmp::Reverse<
 /// Dense outlet numbers, assigned in sorted name order.
 fn outlet_indices(docs: &[Document]) -> Vec<boilerplate::OutletIndex> {
     // Few outlets, many documents: number the distinct names, then sort only those.
-    let mut seen: ahash::AHashMap<&str, u32> = ahash::AHashMap::new();
+    let mut seen: AHashMap<&str, u32> = AHashMap::new();
     let first: Vec<Option<u32>> = docs
         .iter()
         .map(|d| {
@@ -1024,4 +1093,74 @@ fn outlet_indices(docs: &[Document]) -> Vec<boilerplate::OutletIndex> {
         .into_iter()
         .map(|n| n.map(|n| sorted_index[n as usize]))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partial(a: u32, b: u32) -> Match {
+        Match {
+            a: DocId(a),
+            b: DocId(b),
+            shared: 1,
+            jaccard: 0.1,
+            a_in_b: 0.1,
+            b_in_a: 0.1,
+            relation: Relation::Partial,
+            reworded: 0.0,
+        }
+    }
+
+    fn story(origin: u32, members: &[u32]) -> Story {
+        Story {
+            id: format!("S{origin}"),
+            origin: DocId(origin),
+            members: members.iter().map(|&d| DocId(d)).collect(),
+        }
+    }
+
+    #[test]
+    fn pairs_to_align_covers_each_pair_once_with_partials_after_their_story() {
+        let stories = [story(0, &[0, 1, 2]), story(5, &[5, 6])];
+        // 6-9 and 1-6 join the two stories; 3-4 is outside both.
+        let matches = [partial(6, 9), partial(3, 4), partial(1, 6), partial(1, 5)];
+        let groups = pairs_to_align(&matches, &stories);
+        let d = DocId;
+        assert_eq!(
+            groups,
+            vec![
+                (d(0), vec![d(1), d(2)]),
+                (d(1), vec![d(5), d(6)]),
+                (d(5), vec![d(6)]),
+                (d(6), vec![d(9)]),
+                (d(3), vec![d(4)]),
+            ]
+        );
+    }
+
+    #[test]
+    fn prepared_cache_reuses_and_drops_the_least_recently_used() {
+        let docs: Vec<Document> = (0..3)
+            .map(|i| Document {
+                id: format!("d{i}"),
+                text: format!("text number {i} of three"),
+                title: None,
+                outlet: None,
+                date: None,
+                url: None,
+            })
+            .collect();
+        let mut cache = PreparedCache::new(2);
+        let first = cache.get(DocId(0), &docs, 2);
+        assert!(Rc::ptr_eq(&first, &cache.get(DocId(0), &docs, 2)));
+        assert_eq!(first.text, docs[0].text);
+        cache.get(DocId(1), &docs, 2);
+        cache.get(DocId(0), &docs, 2);
+        // Full: 1 is the least recently used and goes.
+        cache.get(DocId(2), &docs, 2);
+        assert!(cache.map.contains_key(&DocId(0)));
+        assert!(!cache.map.contains_key(&DocId(1)));
+        assert!(Rc::ptr_eq(&first, &cache.get(DocId(0), &docs, 2)));
+    }
 }

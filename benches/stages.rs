@@ -166,9 +166,54 @@ fn bench_align(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_reword(c: &mut Criterion) {
+    use wiretrace::config::RewordConfig;
+    use wiretrace::reword::{self, TermCache};
+    let corpus = corpus(400);
+    let mut g = c.benchmark_group("reword");
+    g.throughput(Throughput::Bytes(corpus.bytes));
+    // One warm term cache, as each worker thread keeps one for the scan.
+    let mut cache = TermCache::default();
+    g.bench_function("analyze (sentences, stemmed terms)", |b| {
+        b.iter(|| {
+            for t in &corpus.texts {
+                black_box(reword::analyze(t, &mut cache, None));
+            }
+        })
+    });
+    // Pairs sharing some text, as the sentence buckets would propose them.
+    let pairs: Vec<(usize, usize)> = (0..corpus.texts.len())
+        .filter_map(|i| {
+            (i + 1..corpus.texts.len())
+                .find(|&j| {
+                    wiretrace::verify::intersection_size(&corpus.sets[i], &corpus.sets[j]) >= 20
+                })
+                .map(|j| (i, j))
+        })
+        .collect();
+    let bytes: u64 = pairs
+        .iter()
+        .map(|&(i, j)| (corpus.texts[i].len() + corpus.texts[j].len()) as u64)
+        .sum();
+    let cfg = RewordConfig::default();
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("analyze+align related pairs", |b| {
+        b.iter(|| {
+            for &(i, j) in &pairs {
+                black_box(reword::align_texts(
+                    &corpus.texts[i],
+                    &corpus.texts[j],
+                    &cfg,
+                ));
+            }
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(3));
-    targets = bench_stages, bench_align
+    targets = bench_stages, bench_align, bench_reword
 }
 criterion_main!(benches);

@@ -12,6 +12,7 @@ pub mod boilerplate;
 pub mod calibrate;
 pub mod cluster;
 pub mod config;
+pub mod direct;
 pub mod document;
 pub mod error;
 pub mod ingest;

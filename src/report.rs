@@ -11,11 +11,12 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::direct::DirectWriter;
 use crate::document::DocId;
 use crate::error::{Error, Result};
 use crate::scan::ScanOutput;
@@ -37,9 +38,10 @@ pub fn write_atomic(
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     {
-        let mut w = BufWriter::new(tmp.as_file());
+        // Past the page cache where the file system allows (see `direct`).
+        let mut w = DirectWriter::new(tmp.as_file(), tmp.path());
         fill(&mut w).map_err(|e| Error::io(path, e))?;
-        w.flush().map_err(|e| Error::io(path, e))?;
+        w.finish().map_err(|e| Error::io(path, e))?;
     }
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     // Temporary files are created private (0600); a report is an ordinary file.

@@ -129,15 +129,18 @@ impl Boilerplate {
             .filter(|&&(_, global, mine)| mine || (strip_global && global))
             .map(|x| x.0)
             .peekable();
-        if drop.peek().is_some() {
-            let mut keep = Vec::with_capacity(set.len());
-            let mut from = 0;
+        // Compacted in place (positions ascend): no second copy of the set.
+        if let Some(&first) = drop.peek() {
+            let mut to = first;
+            let mut from = first;
             for i in drop {
-                keep.extend_from_slice(&set[from..i]);
+                set.copy_within(from..i, to);
+                to += i - from;
                 from = i + 1;
             }
-            keep.extend_from_slice(&set[from..]);
-            *set = keep;
+            set.copy_within(from.., to);
+            to += set.len() - from;
+            set.truncate(to);
         }
         strip_global
     }

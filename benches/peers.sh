@@ -33,7 +33,7 @@ table="$work/results.md"
 {
   echo "Hardware: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
   echo
-  echo "| articles | corpus | tool | wall (s) | peak RSS (MB) | same-story recall | pairs reported |"
+  echo "| articles | corpus | tool | wall (s) | peak RSS (MiB) | same-story recall | pairs reported |"
   echo "|---:|---:|---|---:|---:|---:|---:|"
 } > "$table"
 

@@ -394,8 +394,17 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
 }
 
 /// Writes the CSV reports (all but `summary.json`) into `dir`.
+///
+/// An earlier run's `summary.json` goes first: it is written last, after
+/// every other report, so a directory without one holds a run that did not
+/// finish (a full disk, say), not a mix that looks complete.
 pub fn write_tables(dir: &Path, out: &ScanOutput) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let summary = dir.join("summary.json");
+    match std::fs::remove_file(&summary) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&summary, e)),
+        _ => {}
+    }
     let rank = id_ranks(out);
     // The files are independent: write them side by side.
     let (pairs, (stories, rest)) = rayon::join(

@@ -995,7 +995,8 @@ pub fn pairs_to_align(matches: &[Match], stories: &[Story]) -> Vec<(DocId, Vec<D
         let slot = story_of.get(&anchor).copied().unwrap_or(stories.len());
         by_story[slot].push((anchor, chunk.iter().map(|p| p.1).collect()));
     }
-    let mut groups = Vec::with_capacity(stories.len() + partial.len());
+    let mut groups =
+        Vec::with_capacity(stories.len() + by_story.iter().map(Vec::len).sum::<usize>());
     for (s, partials) in stories.iter().zip(&mut by_story) {
         let others = s.members.iter().copied().filter(|&d| d != s.origin);
         groups.push((s.origin, others.collect()));

@@ -429,6 +429,26 @@ fn rerun_replaces_reports_in_place() {
 }
 
 #[test]
+fn a_run_that_fails_while_writing_leaves_no_summary() {
+    let w = Workdir::new();
+    let out = w.path("out");
+    let corpus = fixture("relations/corpus.jsonl");
+    let o = w.run(&["scan", &corpus, "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0);
+    assert!(out.join("summary.json").exists());
+    // outlets.csv cannot be replaced by a file once it is a directory.
+    std::fs::remove_file(out.join("outlets.csv")).unwrap();
+    std::fs::create_dir(out.join("outlets.csv")).unwrap();
+    let o = w.run(&["scan", &corpus, "--out", out.to_str().unwrap()]);
+    assert_ne!(code(&o), 0);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("outlets.csv"), "{err}");
+    // The earlier run's summary is gone, so the directory does not pass
+    // for a finished run.
+    assert!(!out.join("summary.json").exists());
+}
+
+#[test]
 fn html_report_is_self_contained_and_lists_stories() {
     let w = Workdir::new();
     w.scan_ok(&["fixtures/relations/corpus.jsonl"]);

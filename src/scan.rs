@@ -203,9 +203,10 @@ pub struct Timings {
 }
 
 impl Timings {
-    /// Appends a stage run after the scan (the binary's `reports`) that
-    /// started at `since`: its time counts in the total, its peak memory
-    /// (sampled since the last stage ended) in the peak.
+    /// Appends a stage that started at `since` and ends now (the scan's
+    /// stages, and the binary's `reports` after it): its time counts in the
+    /// total, its peak memory (sampled since the last stage ended) in the
+    /// peak.
     pub fn add_stage(&mut self, stage: &str, since: Instant) {
         let ms = since.elapsed().as_secs_f64() * 1000.0;
         let peak = rss::take_stage_peak_mib();
@@ -391,8 +392,7 @@ pub fn peak_rss_mib() -> f64 {
 struct Clock {
     start: Instant,
     last: Instant,
-    stages: Vec<StageTime>,
-    peak: f64,
+    timings: Timings,
 }
 
 impl Clock {
@@ -402,27 +402,17 @@ impl Clock {
         Clock {
             start: now,
             last: now,
-            stages: Vec::new(),
-            peak: 0.0,
+            timings: Timings::default(),
         }
     }
     fn lap(&mut self, stage: Stage) {
-        let now = Instant::now();
-        let peak = rss::take_stage_peak_mib();
-        self.peak = self.peak.max(peak);
-        self.stages.push(StageTime {
-            stage: stage.as_str().to_string(),
-            ms: (now - self.last).as_secs_f64() * 1000.0,
-            peak_rss_mib: peak,
-        });
-        self.last = now;
+        self.timings.add_stage(stage.as_str(), self.last);
+        self.last = Instant::now();
     }
-    fn finish(self) -> Timings {
-        Timings {
-            stages: self.stages,
-            total_ms: self.start.elapsed().as_secs_f64() * 1000.0,
-            peak_rss_mib: self.peak.max(peak_rss_mib()),
-        }
+    /// The stages so far; the total is the wall time since the start.
+    fn finish(mut self) -> Timings {
+        self.timings.total_ms = self.start.elapsed().as_secs_f64() * 1000.0;
+        self.timings
     }
 }
 
@@ -680,16 +670,11 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
 
     obs.stage_start(Stage::Stories, None);
     let stories = stories_of(&docs, &sets, &matches);
-    let mut story_of = vec![None; docs.len()];
-    for (i, s) in stories.iter().enumerate() {
-        for d in &s.members {
-            story_of[d.index()] = Some(i as u32);
-        }
-    }
+    let story_of = story_index(docs.len(), &stories);
     obs.stage_end(Stage::Stories);
     clock.lap(Stage::Stories);
 
-    let align_pairs = pairs_to_align(&matches, &stories);
+    let align_pairs = pairs_to_align(&matches, &stories, &story_of);
     let pairs_total = align_pairs.iter().map(|g| g.1.len() as u64).sum();
     obs.stage_start(Stage::Align, Some(pairs_total));
     let align_cfg = AlignConfig {
@@ -975,24 +960,25 @@ fn with_reworded(
 /// the members of two related stories, so in this order the same documents
 /// come back soon and [`align_all`]'s small cache of prepared texts catches
 /// them. The order changes no result; the passages are sorted afterwards.
-pub fn pairs_to_align(matches: &[Match], stories: &[Story]) -> Vec<(DocId, Vec<DocId>)> {
+///
+/// `story_of[d]` is the index in `stories` of the story holding document
+/// `d` ([`ScanOutput::story_of`]).
+pub fn pairs_to_align(
+    matches: &[Match],
+    stories: &[Story],
+    story_of: &[Option<u32>],
+) -> Vec<(DocId, Vec<DocId>)> {
     let mut partial: Vec<(DocId, DocId)> = matches
         .iter()
         .filter(|m| m.relation == Relation::Partial)
         .map(|m| (m.a, m.b))
         .collect();
     partial.sort_unstable();
-    let mut story_of: AHashMap<DocId, usize> = AHashMap::new();
-    for (i, s) in stories.iter().enumerate() {
-        for &d in &s.members {
-            story_of.insert(d, i);
-        }
-    }
     // Partial groups by the story of their anchor (`stories.len()`: none).
     let mut by_story: Vec<Vec<(DocId, Vec<DocId>)>> = vec![Vec::new(); stories.len() + 1];
     for chunk in partial.chunk_by(|x, y| x.0 == y.0) {
         let anchor = chunk[0].0;
-        let slot = story_of.get(&anchor).copied().unwrap_or(stories.len());
+        let slot = story_of[anchor.index()].map_or(stories.len(), |s| s as usize);
         by_story[slot].push((anchor, chunk.iter().map(|p| p.1).collect()));
     }
     let mut groups =
@@ -1107,6 +1093,17 @@ fn align_all(
     out
 }
 
+/// The index in `stories` of each of `n` documents' story, if it has one.
+fn story_index(n: usize, stories: &[Story]) -> Vec<Option<u32>> {
+    let mut story_of = vec![None; n];
+    for (i, s) in stories.iter().enumerate() {
+        for d in &s.members {
+            story_of[d.index()] = Some(i as u32);
+        }
+    }
+    story_of
+}
+
 /// Stories of these matches, origins ranked by [`origin_rank`].
 fn stories_of(docs: &[Document], sets: &[ShingleSet], matches: &[Match]) -> Vec<Story> {
     cluster::stories(
@@ -1181,7 +1178,7 @@ mod tests {
         let stories = [story(0, &[0, 1, 2]), story(5, &[5, 6])];
         // 6-9 and 1-6 join the two stories; 3-4 is outside both.
         let matches = [partial(6, 9), partial(3, 4), partial(1, 6), partial(1, 5)];
-        let groups = pairs_to_align(&matches, &stories);
+        let groups = pairs_to_align(&matches, &stories, &story_index(10, &stories));
         let d = DocId;
         assert_eq!(
             groups,

@@ -478,13 +478,7 @@ pub fn read_and_shingle(
             let n = batch.len() as u64;
             let mut shingled: Vec<ShingleSet> = batch
                 .par_iter()
-                .map_init(Vec::new, |tokens, (doc, _)| {
-                    tokens.clear();
-                    shingle::tokenize(&doc.text, tokens);
-                    let mut set = Vec::new();
-                    shingle::shingles(tokens, k, &mut set);
-                    set
-                })
+                .map(|(doc, _)| shingle::shingle_text(&doc.text, k))
                 .collect();
             for (mut doc, at) in batch {
                 // A text that can be read again is let go once shingled when

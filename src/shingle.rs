@@ -340,14 +340,100 @@ where
 /// assert!(set.windows(2).all(|w| w[0] < w[1]));
 /// ```
 pub fn shingles(tokens: &[Token], k: usize, out: &mut ShingleSet) {
+    shingles_with(tokens, k, out, &mut Vec::new());
+}
+
+/// [`shingles`] with the radix sort's second buffer supplied by the caller
+/// (`out` and `scratch` may trade allocations).
+pub fn shingles_with(tokens: &[Token], k: usize, out: &mut ShingleSet, scratch: &mut Vec<u32>) {
     assert!((1..=16).contains(&k), "shingle size must be 1..=16");
     out.clear();
     if tokens.len() < k {
         return;
     }
     out.extend(tokens.windows(k).map(shingle_hash));
-    radsort::sort(out);
+    radix_sort(out, scratch);
     out.dedup();
+}
+
+/// Working buffers of [`shingle_text`], one set per thread for its life.
+#[derive(Default)]
+struct Scratch {
+    tokens: Vec<Token>,
+    hashes: Vec<u32>,
+    sort: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// The shingle set of `text` in an allocation of exactly its size. Tokens,
+/// hashes and the sort go through buffers this thread keeps, so a corpus of
+/// any size makes one allocation per document here (growing scratch vectors
+/// anew for every batch made the kernel zero fresh pages over and over).
+///
+/// ```
+/// use wiretrace::shingle::{shingle_text, shingles, tokenize};
+/// let text = "the cat sat on the mat and the cat sat on the hat";
+/// let mut toks = Vec::new();
+/// tokenize(text, &mut toks);
+/// let mut set = Vec::new();
+/// shingles(&toks, 3, &mut set);
+/// assert_eq!(shingle_text(text, 3), set);
+/// ```
+pub fn shingle_text(text: &str, k: usize) -> ShingleSet {
+    SCRATCH.with(|s| {
+        let s = &mut *s.borrow_mut();
+        s.tokens.clear();
+        tokenize(text, &mut s.tokens);
+        shingles_with(&s.tokens, k, &mut s.hashes, &mut s.sort);
+        s.hashes.as_slice().to_vec()
+    })
+}
+
+/// Sorts `v` ascending by a least-significant-digit radix sort: four 8-bit
+/// passes (a pass whose digit is the same in every key is skipped) through
+/// `scratch`, which may end up holding `v`'s old allocation. Short inputs
+/// go to the standard sort.
+///
+/// ```
+/// let mut v = vec![70_000, 3, u32::MAX, 256, 3, 0];
+/// wiretrace::shingle::radix_sort(&mut v, &mut Vec::new());
+/// assert_eq!(v, [0, 3, 3, 256, 70_000, u32::MAX]);
+/// ```
+pub fn radix_sort(v: &mut Vec<u32>, scratch: &mut Vec<u32>) {
+    let n = v.len();
+    if n <= 64 {
+        v.sort_unstable();
+        return;
+    }
+    let mut counts = [[0u32; 256]; 4];
+    for &x in v.iter() {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[((x >> (8 * d)) & 0xff) as usize] += 1;
+        }
+    }
+    scratch.clear();
+    scratch.resize(n, 0);
+    for (d, c) in counts.iter().enumerate() {
+        let shift = 8 * d;
+        if c[((v[0] >> shift) & 0xff) as usize] as usize == n {
+            continue;
+        }
+        let mut next = [0u32; 256];
+        let mut sum = 0;
+        for (o, &count) in next.iter_mut().zip(c) {
+            *o = sum;
+            sum += count;
+        }
+        for &x in v.iter() {
+            let slot = &mut next[((x >> shift) & 0xff) as usize];
+            scratch[*slot as usize] = x;
+            *slot += 1;
+        }
+        std::mem::swap(v, scratch);
+    }
 }
 
 /// Shingle hashes in text order (one per token position `0..=n-k`),
@@ -365,6 +451,18 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn radix_sort_sorts(mut v in proptest::collection::vec(any::<u32>(), 0..600), narrow in any::<bool>()) {
+            if narrow {
+                // Keys that agree in some digits exercise the skipped passes.
+                v.iter_mut().for_each(|x| *x &= 0x00ff_0f00);
+            }
+            let mut want = v.clone();
+            want.sort_unstable();
+            radix_sort(&mut v, &mut Vec::new());
+            prop_assert_eq!(v, want);
+        }
+
         // The word-at-a-time paths agree with the plain definitions: a run of
         // ASCII letters and digits ends at the first other byte, and its hash is
         // that of its lowercase spelling, wherever it sits in the text.

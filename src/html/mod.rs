@@ -82,11 +82,55 @@ pub fn write_html(
     max_partials: usize,
 ) -> Result<()> {
     let data = build(out, text_budget, max_partials);
-    let json = serde_json::to_string(&data)
-        .expect("serialisable")
-        .replace("</", "<\\/");
-    let page = TEMPLATE.replacen("/*DATA*/", &json, 1);
-    write_atomic(path, |w| w.write_all(page.as_bytes()))
+    let (head, tail) = TEMPLATE
+        .split_once("/*DATA*/")
+        .expect("the template has a data slot");
+    // Streamed into the file: at a million articles the page is ~240 MB,
+    // and building it as a string took three copies of that.
+    write_atomic(path, |w| {
+        w.write_all(head.as_bytes())?;
+        let mut json = EscapeClose {
+            inner: &mut *w,
+            after_lt: false,
+        };
+        serde_json::to_writer(&mut json, &data)?;
+        w.write_all(tail.as_bytes())
+    })
+}
+
+/// Writes JSON into a `<script>` element: every `</` goes out as `<\/`
+/// (the same string to JSON), so no text in the data can close the element.
+struct EscapeClose<W> {
+    inner: W,
+    /// Whether the last byte written was `<`.
+    after_lt: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for EscapeClose<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut from = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            let prev_lt = if i == 0 {
+                self.after_lt
+            } else {
+                buf[i - 1] == b'<'
+            };
+            if b == b'/' && prev_lt {
+                self.inner.write_all(&buf[from..i])?;
+                self.inner.write_all(b"\\")?;
+                from = i;
+            }
+        }
+        self.inner.write_all(&buf[from..])?;
+        if let Some(&last) = buf.last() {
+            self.after_lt = last == b'<';
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Which documents the page shows in full: the members of the largest
@@ -252,5 +296,28 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
         docs,
         stories,
         partials,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EscapeClose;
+    use std::io::Write;
+
+    #[test]
+    fn escape_close_matches_replace_wherever_writes_split() {
+        let text = b"a</b><</c></script>x<y/z</";
+        let want = String::from_utf8_lossy(text).replace("</", "<\\/");
+        for cut in 0..=text.len() {
+            let mut out = Vec::new();
+            let mut w = EscapeClose {
+                inner: &mut out,
+                after_lt: false,
+            };
+            w.write_all(&text[..cut]).unwrap();
+            w.write_all(&[]).unwrap();
+            w.write_all(&text[cut..]).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want, "split at {cut}");
+        }
     }
 }

@@ -435,44 +435,53 @@ pub fn candidate_pairs(
         .into_par_iter()
         .filter(|&i| i == 0 || flat[i] >> 32 != flat[i - 1] >> 32)
         .collect();
-    let (mut pairs, capped): (Vec<Vec<u64>>, Vec<u64>) = starts
+    // Expanded per thread into one vector, with one scratch list of the
+    // bucket's documents (most buckets hold one document and cost nothing).
+    let (mut pairs, capped) = starts
         .par_iter()
         .enumerate()
-        .map(|(r, &s)| {
-            let e = starts.get(r + 1).copied().unwrap_or(flat.len());
-            if e - s < 2 {
-                return (Vec::new(), 0);
-            }
-            // Each document as its story's origin, once.
-            let mut docs: Vec<u64> = flat[s..e]
-                .iter()
-                .map(|x| {
+        .fold(
+            || (Vec::new(), 0u64, Vec::new()),
+            |(mut out, mut capped, mut docs): (Vec<u64>, u64, Vec<u64>), (r, &s)| {
+                let e = starts.get(r + 1).copied().unwrap_or(flat.len());
+                if e - s < 2 {
+                    return (out, capped, docs);
+                }
+                // Each document as its story's origin, once.
+                docs.clear();
+                docs.extend(flat[s..e].iter().map(|x| {
                     let d = (x & 0xffff_ffff) as usize;
                     place
                         .get(d)
                         .copied()
                         .flatten()
                         .map_or(d as u64, |o| u64::from(o.0))
-                })
-                .collect();
-            docs.sort_unstable();
-            docs.dedup();
-            if docs.len() > cap {
-                return (Vec::new(), 1);
-            }
-            let ids = docs;
-            let mut out = Vec::with_capacity(ids.len() * ids.len().saturating_sub(1) / 2);
-            for (i, &a) in ids.iter().enumerate() {
-                for &b in &ids[i + 1..] {
-                    out.push((a << 32) | b);
+                }));
+                docs.sort_unstable();
+                docs.dedup();
+                if docs.len() > cap {
+                    capped += 1;
+                } else {
+                    for (i, &a) in docs.iter().enumerate() {
+                        out.extend(docs[i + 1..].iter().map(|&b| (a << 32) | b));
+                    }
                 }
-            }
-            (out, 0)
-        })
-        .unzip();
+                (out, capped, docs)
+            },
+        )
+        .map(|(out, capped, _)| (out, capped))
+        .reduce(
+            || (Vec::new(), 0),
+            |(mut a, ca), (mut b, cb)| {
+                if a.len() < b.len() {
+                    std::mem::swap(&mut a, &mut b);
+                }
+                a.append(&mut b);
+                (a, ca + cb)
+            },
+        );
     drop(flat);
-    stats.capped_buckets = capped.iter().sum();
-    let mut pairs: Vec<u64> = pairs.drain(..).flatten().collect();
+    stats.capped_buckets = capped;
     pairs.par_sort_unstable();
     let pairs = pairs
         .chunk_by(|x, y| x == y)

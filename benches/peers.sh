@@ -9,12 +9,18 @@
 # /tmp/wiretrace-bench), outside the repository; corpora and reports go
 # there too. Prints a Markdown table; results also land in
 # $WIRETRACE_BENCH_DIR/results.md.
+#
+# WIRETRACE_BENCH_RUNS=N runs every tool N times (default 1), one tool after
+# another; the table gives the median wall time with the range, the largest
+# peak RSS and the last run's recall. On a VM, page-fault time alone can
+# move one run by 20-40%.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${WIRETRACE_BENCH_DIR:-/tmp/wiretrace-bench}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100000)
 peers=${WIRETRACE_PEERS:-datasketch rensa gaoya}
+runs=${WIRETRACE_BENCH_RUNS:-1}
 mkdir -p "$work"
 
 (cd "$root" && cargo build --release --quiet)
@@ -35,6 +41,7 @@ table="$work/results.md"
   echo
   echo "| articles | corpus | tool | wall (s) | peak RSS (MiB) | same-story recall | pairs reported |"
   echo "|---:|---:|---|---:|---:|---:|---:|"
+  [ "$runs" -gt 1 ] && echo "<!-- wall: median of $runs runs (min-max); peak RSS: largest of them -->"
 } > "$table"
 
 for n in "${sizes[@]}"; do
@@ -53,28 +60,40 @@ for n in "${sizes[@]}"; do
     extra=()
     [ "$mode" = no-passages ] && extra=(--no-passages)
     [ "$mode" = verbatim ] && extra=(--no-passages --no-reworded)
-    python3 "$root/benches/measure.py" "$work/wt-$n-$mode.json" "$wt" scan "$corpus" --out "$report" --quiet "${extra[@]}" >&2
+    rm -f "$work/wt-$n-$mode".r*.json
+    for r in $(seq "$runs"); do
+      python3 "$root/benches/measure.py" "$work/wt-$n-$mode.r$r.json" "$wt" scan "$corpus" --out "$report" --quiet "${extra[@]}" >&2
+    done
     "$wt" eval --truth "$truth" --report "$report" --json "$work/wt-eval-$n-$mode.json" >&2
-    python3 - "$work/wt-$n-$mode.json" "$work/wt-eval-$n-$mode.json" "$n" "$mb" "$mode" >> "$table" <<'PY'
-import json, sys
-m, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-label = {"full": "wiretrace", "no-passages": "wiretrace --no-passages", "verbatim": "wiretrace --no-passages --no-reworded"}[sys.argv[5]]
-print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | {label} | {m['wall_s']:.1f} | {m['peak_rss_mb']:.0f} | {e['pairs']['recall']:.3f} | {e['pairs']['reported']:,} |")
+    python3 - "$work/wt-eval-$n-$mode.json" "$n" "$mb" "$mode" "$work/wt-$n-$mode".r*.json >> "$table" <<'PY'
+import json, statistics, sys
+e = json.load(open(sys.argv[1]))
+ms = [json.load(open(f)) for f in sys.argv[5:]]
+walls = [m["wall_s"] for m in ms]
+wall = f"{statistics.median(walls):.1f}" + (f" ({min(walls):.1f}-{max(walls):.1f})" if len(walls) > 1 else "")
+label = {"full": "wiretrace", "no-passages": "wiretrace --no-passages", "verbatim": "wiretrace --no-passages --no-reworded"}[sys.argv[4]]
+print(f"| {int(sys.argv[2]):,} | {sys.argv[3]} MB | {label} | {wall} | {max(m['peak_rss_mb'] for m in ms):.0f} | {e['pairs']['recall']:.3f} | {e['pairs']['reported']:,} |")
 PY
   done
   for tool in $peers; do
-    rm -f "$work/$tool-$n-result.json"
-    # A peer that fails (e.g. killed for memory) gets a row saying so; the run goes on.
-    python3 "$root/benches/measure.py" "$work/$tool-$n.json" "$py" "$root/benches/peers.py" "$tool" "$corpus" "$truth" "$work/$tool-$n-result.json" >&2 || true
-    python3 - "$work/$tool-$n.json" "$work/$tool-$n-result.json" "$n" "$mb" "$tool" >> "$table" <<'PY'
-import json, os, sys
-m = json.load(open(sys.argv[1]))
-if not os.path.exists(sys.argv[2]):
+    rm -f "$work/$tool-$n-result.json" "$work/$tool-$n".r*.json
+    for r in $(seq "$runs"); do
+      # A peer that fails (e.g. killed for memory) gets a row saying so; the run goes on.
+      python3 "$root/benches/measure.py" "$work/$tool-$n.r$r.json" "$py" "$root/benches/peers.py" "$tool" "$corpus" "$truth" "$work/$tool-$n-result.json" >&2 || break
+    done
+    python3 - "$work/$tool-$n-result.json" "$n" "$mb" "$tool" "$work/$tool-$n".r*.json >> "$table" <<'PY'
+import json, os, statistics, sys
+ms = [json.load(open(f)) for f in sys.argv[5:]]
+failed = [m for m in ms if m["exit"] != 0]
+if failed or not os.path.exists(sys.argv[1]):
+    m = (failed or ms)[-1]
     why = "killed (out of memory?)" if m["exit"] == -9 else f"exit {m['exit']}"
-    print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | {sys.argv[5]} | failed after {m['wall_s']:.0f} s: {why} | {m['peak_rss_mb']:.0f} | | |")
+    print(f"| {int(sys.argv[2]):,} | {sys.argv[3]} MB | {sys.argv[4]} | failed after {m['wall_s']:.0f} s: {why} | {m['peak_rss_mb']:.0f} | | |")
 else:
-    r = json.load(open(sys.argv[2]))
-    print(f"| {int(sys.argv[3]):,} | {sys.argv[4]} MB | {r['tool']} | {m['wall_s']:.1f} | {m['peak_rss_mb']:.0f} | {r['recall']:.3f} | {r['pairs']:,} |")
+    r = json.load(open(sys.argv[1]))
+    walls = [m["wall_s"] for m in ms]
+    wall = f"{statistics.median(walls):.1f}" + (f" ({min(walls):.1f}-{max(walls):.1f})" if len(walls) > 1 else "")
+    print(f"| {int(sys.argv[2]):,} | {sys.argv[3]} MB | {r['tool']} | {wall} | {max(m['peak_rss_mb'] for m in ms):.0f} | {r['recall']:.3f} | {r['pairs']:,} |")
 PY
   done
 done

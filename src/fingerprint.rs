@@ -46,26 +46,18 @@ pub fn candidates(
         return (Vec::new(), FingerprintStats::default());
     }
     let n = sets.len();
-    let fps: Vec<Vec<ShingleHash>> = sets
-        .par_iter()
-        .map(|s| {
-            s.iter()
-                .copied()
-                .filter(|&h| is_fingerprint(h, cfg.sample))
-                .collect()
-        })
-        .collect();
-    // Postings (hash, document) sorted by (hash, document), in 256 parts.
+    // Postings (fingerprint, document) sorted by (hash, document), in 256 parts.
     let parts = crate::shingle::sorted_parts(
-        &fps,
+        sets,
         |p: &(ShingleHash, u32)| p.0,
-        |d, f: &Vec<ShingleHash>, emit| {
-            for &h in f {
-                emit((h, d as u32));
+        |d, set: &ShingleSet, emit| {
+            for &h in set {
+                if is_fingerprint(h, cfg.sample) {
+                    emit((h, d as u32));
+                }
             }
         },
     );
-    drop(fps);
     // Runs of equal hashes are the fingerprints' document lists (documents
     // ascending). Lists of one document pair nothing; lists over `max_df`
     // are not expanded.

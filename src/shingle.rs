@@ -314,12 +314,23 @@ where
             parts
         })
         .collect();
-    (0..256)
+    // Regrouped by part (moving the pieces, not copying them), so each
+    // part's pieces are freed as soon as that part is assembled: the peak is
+    // one copy of the items plus the parts in progress, not two copies.
+    let mut by_part: Vec<Vec<Vec<T>>> = (0..256)
+        .map(|_| Vec::with_capacity(scattered.len()))
+        .collect();
+    for chunk in scattered {
+        for (p, piece) in chunk.into_iter().enumerate() {
+            by_part[p].push(piece);
+        }
+    }
+    by_part
         .into_par_iter()
-        .map(|p| {
-            let mut part: Vec<T> = Vec::with_capacity(scattered.iter().map(|s| s[p].len()).sum());
-            for s in &scattered {
-                part.extend_from_slice(&s[p]);
+        .map(|pieces| {
+            let mut part: Vec<T> = Vec::with_capacity(pieces.iter().map(Vec::len).sum());
+            for piece in pieces {
+                part.extend_from_slice(&piece);
             }
             radsort::sort_by_key(&mut part, |x| key(x));
             part

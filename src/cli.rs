@@ -240,6 +240,10 @@ pub struct ScanArgs {
     /// stories, up to this many megabytes; other stories are listed without them.
     #[arg(long, default_value_t = 32)]
     pub html_text_mb: usize,
+    /// Skip report.html (for large dumps where only the tables are wanted); a
+    /// report.html left in --out by an earlier run is removed.
+    #[arg(long)]
+    pub no_html: bool,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,

@@ -72,7 +72,13 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let reporting = std::time::Instant::now();
     // The page shows some texts in full and titles stories; read back those
     // the scan let go.
-    let html_budget = args.html_text_mb << 20;
+    // Without the page, only untitled story origins are read back (the
+    // summary titles them by their first words).
+    let html_budget = if args.no_html {
+        0
+    } else {
+        args.html_text_mb << 20
+    };
     let need = wiretrace::html::texts_needed(&out, html_budget);
     out.summary.texts_reread = out.restore_texts(&need, &cfg.ingest)?;
     if out.summary.records.read == 0 {
@@ -96,8 +102,18 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("writing reports to {}", args.out.display()))
         },
         || {
-            wiretrace::html::write_html(&args.out.join("report.html"), &out, html_budget, 2000)
-                .with_context(|| format!("writing {}", args.out.join("report.html").display()))
+            let page = args.out.join("report.html");
+            if args.no_html {
+                // A stale page would pass for this run's.
+                return match std::fs::remove_file(&page) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(e).with_context(|| format!("removing {}", page.display()))
+                    }
+                    _ => Ok(()),
+                };
+            }
+            wiretrace::html::write_html(&page, &out, html_budget, 2000)
+                .with_context(|| format!("writing {}", page.display()))
         },
     );
     tables?;

@@ -627,6 +627,33 @@ fn no_passages_leaves_no_passages_csv() {
     assert_eq!(w.json("out/summary.json")["alignment"], false);
 }
 
+#[test]
+fn no_html_skips_the_page_and_changes_no_table() {
+    let w = Workdir::new();
+    let out = w.path("out");
+    let corpus = fixture("relations/corpus.jsonl");
+    let o = w.run(&["scan", &corpus, "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0);
+    assert!(out.join("report.html").exists());
+    let tables: Vec<String> = ["pairs.csv", "stories.csv", "passages.csv", "outlets.csv"]
+        .iter()
+        .map(|f| w.read(&format!("out/{f}")))
+        .collect();
+    let o = w.run(&["scan", &corpus, "--out", out.to_str().unwrap(), "--no-html"]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        !out.join("report.html").exists(),
+        "a stale report.html would pass for this run's"
+    );
+    for (f, before) in ["pairs.csv", "stories.csv", "passages.csv", "outlets.csv"]
+        .iter()
+        .zip(&tables)
+    {
+        assert_eq!(&w.read(&format!("out/{f}")), before, "{f} changed");
+    }
+    assert!(out.join("summary.json").exists());
+}
+
 /// Without passages and the reworded view, texts of plain JSONL are let go
 /// after shingling and read back by offset for the page; a gzip input
 /// cannot be re-read that way and keeps them. Every report must be the

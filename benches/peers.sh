@@ -51,15 +51,17 @@ for n in "${sizes[@]}"; do
     "$wt" synth --docs "$n" --seed 1 --out "$corpus" >&2
   fi
   mb=$(( $(stat -c %s "$corpus") / 1000000 ))
-  # wiretrace three times: the full scan (passages, reworded view,
-  # report.html); without passage alignment; and the verbatim pipeline alone
-  # (sketch, LSH, passage index, exact verification, stories, CSVs and the
-  # page: what the peers do, and more), which is the like-for-like row.
-  for mode in full no-passages verbatim; do
+  # wiretrace four ways: the full scan (passages, reworded view,
+  # report.html); without passage alignment; the verbatim pipeline (sketch,
+  # LSH, passage index, exact verification, stories, CSVs and the page:
+  # what the peers do, and more); and the same without the page, the
+  # tables only, which is the like-for-like row (the peers write no page).
+  for mode in full no-passages verbatim tables; do
     report="$work/report-$n-$mode"
     extra=()
     [ "$mode" = no-passages ] && extra=(--no-passages)
     [ "$mode" = verbatim ] && extra=(--no-passages --no-reworded)
+    [ "$mode" = tables ] && extra=(--no-passages --no-reworded --no-html)
     rm -f "$work/wt-$n-$mode".r*.json
     for r in $(seq "$runs"); do
       python3 "$root/benches/measure.py" "$work/wt-$n-$mode.r$r.json" "$wt" scan "$corpus" --out "$report" --quiet "${extra[@]}" >&2
@@ -71,7 +73,7 @@ e = json.load(open(sys.argv[1]))
 ms = [json.load(open(f)) for f in sys.argv[5:]]
 walls = [m["wall_s"] for m in ms]
 wall = f"{statistics.median(walls):.1f}" + (f" ({min(walls):.1f}-{max(walls):.1f})" if len(walls) > 1 else "")
-label = {"full": "wiretrace", "no-passages": "wiretrace --no-passages", "verbatim": "wiretrace --no-passages --no-reworded"}[sys.argv[4]]
+label = {"full": "wiretrace", "no-passages": "wiretrace --no-passages", "verbatim": "wiretrace --no-passages --no-reworded", "tables": "wiretrace --no-passages --no-reworded --no-html"}[sys.argv[4]]
 print(f"| {int(sys.argv[2]):,} | {sys.argv[3]} MB | {label} | {wall} | {max(m['peak_rss_mb'] for m in ms):.0f} | {e['pairs']['recall']:.3f} | {e['pairs']['reported']:,} |")
 PY
   done

@@ -104,13 +104,7 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         || {
             let page = args.out.join("report.html");
             if args.no_html {
-                // A stale page would pass for this run's.
-                return match std::fs::remove_file(&page) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        Err(e).with_context(|| format!("removing {}", page.display()))
-                    }
-                    _ => Ok(()),
-                };
+                return Ok(wiretrace::report::remove_stale(&page)?);
             }
             wiretrace::html::write_html(&page, &out, html_budget, 2000)
                 .with_context(|| format!("writing {}", page.display()))

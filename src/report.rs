@@ -22,6 +22,16 @@ use crate::error::{Error, Result};
 use crate::scan::ScanOutput;
 use crate::verify::{Relation, intersection_size};
 
+/// Removes a report an earlier run left at `path`, if there is one: the
+/// reports in a directory describe one run, so a file this run does not
+/// write must not be read as this run's.
+pub fn remove_stale(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
+}
+
 /// Writes `path` atomically: `fill` writes into a temporary file beside it,
 /// which is then renamed to `path`.
 pub fn write_atomic(
@@ -408,11 +418,7 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
 /// finish (a full disk, say), not a mix that looks complete.
 pub fn write_tables(dir: &Path, out: &ScanOutput) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let summary = dir.join("summary.json");
-    match std::fs::remove_file(&summary) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&summary, e)),
-        _ => {}
-    }
+    remove_stale(&dir.join("summary.json"))?;
     let rank = id_ranks(out);
     // The files are independent: write them side by side.
     let (pairs, (stories, rest)) = rayon::join(
@@ -542,10 +548,8 @@ fn write_passages_and_outlets(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Res
             &PASSAGES_HEADER,
             passage_rows.into_iter().map(|r| r.3),
         )?;
-    } else if passages_path.exists() {
-        // The reports in a directory describe one run: an earlier run's
-        // passages must not be read as this run's.
-        std::fs::remove_file(&passages_path).map_err(|e| Error::io(&passages_path, e))?;
+    } else {
+        remove_stale(&passages_path)?;
     }
     write_csv(
         &dir.join("outlets.csv"),

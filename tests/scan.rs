@@ -607,19 +607,10 @@ fn a_few_identical_copies_get_every_relation_of_their_first() {
 #[test]
 fn no_passages_leaves_no_passages_csv() {
     let w = Workdir::new();
-    let out = w.path("out");
     let corpus = fixture("relations/corpus.jsonl");
-    let o = w.run(&["scan", &corpus, "--out", out.to_str().unwrap()]);
-    assert_eq!(code(&o), 0);
+    let (out, _) = w.scan_ok(&[&corpus]);
     assert!(out.join("passages.csv").exists());
-    let o = w.run(&[
-        "scan",
-        &corpus,
-        "--out",
-        out.to_str().unwrap(),
-        "--no-passages",
-    ]);
-    assert_eq!(code(&o), 0);
+    w.scan_ok(&[&corpus, "--no-passages"]);
     assert!(
         !out.join("passages.csv").exists(),
         "a stale passages.csv would be scored as this run's"
@@ -630,25 +621,17 @@ fn no_passages_leaves_no_passages_csv() {
 #[test]
 fn no_html_skips_the_page_and_changes_no_table() {
     let w = Workdir::new();
-    let out = w.path("out");
     let corpus = fixture("relations/corpus.jsonl");
-    let o = w.run(&["scan", &corpus, "--out", out.to_str().unwrap()]);
-    assert_eq!(code(&o), 0);
+    let tables = ["pairs.csv", "stories.csv", "passages.csv", "outlets.csv"];
+    let (out, _) = w.scan_ok(&[&corpus]);
     assert!(out.join("report.html").exists());
-    let tables: Vec<String> = ["pairs.csv", "stories.csv", "passages.csv", "outlets.csv"]
-        .iter()
-        .map(|f| w.read(&format!("out/{f}")))
-        .collect();
-    let o = w.run(&["scan", &corpus, "--out", out.to_str().unwrap(), "--no-html"]);
-    assert_eq!(code(&o), 0);
+    let before: Vec<String> = tables.iter().map(|f| w.read(&format!("out/{f}"))).collect();
+    w.scan_ok(&[&corpus, "--no-html"]);
     assert!(
         !out.join("report.html").exists(),
         "a stale report.html would pass for this run's"
     );
-    for (f, before) in ["pairs.csv", "stories.csv", "passages.csv", "outlets.csv"]
-        .iter()
-        .zip(&tables)
-    {
+    for (f, before) in tables.iter().zip(&before) {
         assert_eq!(&w.read(&format!("out/{f}")), before, "{f} changed");
     }
     assert!(out.join("summary.json").exists());

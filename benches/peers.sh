@@ -21,6 +21,8 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100000)
 peers=${WIRETRACE_PEERS:-datasketch rensa gaoya}
 runs=${WIRETRACE_BENCH_RUNS:-1}
+# The table-building snippets below import measure.py's helpers.
+export PYTHONPATH="$root/benches${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p "$work"
 
 (cd "$root" && cargo build --release --quiet)
@@ -68,13 +70,12 @@ for n in "${sizes[@]}"; do
     done
     "$wt" eval --truth "$truth" --report "$report" --json "$work/wt-eval-$n-$mode.json" >&2
     python3 - "$work/wt-eval-$n-$mode.json" "$n" "$mb" "$mode" "$work/wt-$n-$mode".r*.json >> "$table" <<'PY'
-import json, statistics, sys
+import json, sys
+from measure import cells
 e = json.load(open(sys.argv[1]))
-ms = [json.load(open(f)) for f in sys.argv[5:]]
-walls = [m["wall_s"] for m in ms]
-wall = f"{statistics.median(walls):.1f}" + (f" ({min(walls):.1f}-{max(walls):.1f})" if len(walls) > 1 else "")
+wall, peak = cells(sys.argv[5:])
 label = {"full": "wiretrace", "no-passages": "wiretrace --no-passages", "verbatim": "wiretrace --no-passages --no-reworded", "tables": "wiretrace --no-passages --no-reworded --no-html"}[sys.argv[4]]
-print(f"| {int(sys.argv[2]):,} | {sys.argv[3]} MB | {label} | {wall} | {max(m['peak_rss_mb'] for m in ms):.0f} | {e['pairs']['recall']:.3f} | {e['pairs']['reported']:,} |")
+print(f"| {int(sys.argv[2]):,} | {sys.argv[3]} MB | {label} | {wall} | {peak} | {e['pairs']['recall']:.3f} | {e['pairs']['reported']:,} |")
 PY
   done
   for tool in $peers; do
@@ -84,7 +85,8 @@ PY
       python3 "$root/benches/measure.py" "$work/$tool-$n.r$r.json" "$py" "$root/benches/peers.py" "$tool" "$corpus" "$truth" "$work/$tool-$n-result.json" >&2 || break
     done
     python3 - "$work/$tool-$n-result.json" "$n" "$mb" "$tool" "$work/$tool-$n".r*.json >> "$table" <<'PY'
-import json, os, statistics, sys
+import json, os, sys
+from measure import cells
 ms = [json.load(open(f)) for f in sys.argv[5:]]
 failed = [m for m in ms if m["exit"] != 0]
 if failed or not os.path.exists(sys.argv[1]):
@@ -93,9 +95,8 @@ if failed or not os.path.exists(sys.argv[1]):
     print(f"| {int(sys.argv[2]):,} | {sys.argv[3]} MB | {sys.argv[4]} | failed after {m['wall_s']:.0f} s: {why} | {m['peak_rss_mb']:.0f} | | |")
 else:
     r = json.load(open(sys.argv[1]))
-    walls = [m["wall_s"] for m in ms]
-    wall = f"{statistics.median(walls):.1f}" + (f" ({min(walls):.1f}-{max(walls):.1f})" if len(walls) > 1 else "")
-    print(f"| {int(sys.argv[2]):,} | {sys.argv[3]} MB | {r['tool']} | {wall} | {max(m['peak_rss_mb'] for m in ms):.0f} | {r['recall']:.3f} | {r['pairs']:,} |")
+    wall, peak = cells(sys.argv[5:])
+    print(f"| {int(sys.argv[2]):,} | {sys.argv[3]} MB | {r['tool']} | {wall} | {peak} | {r['recall']:.3f} | {r['pairs']:,} |")
 PY
   done
 done

@@ -92,6 +92,7 @@ fn lexicon() -> &'static Lexicon {
 pub struct TermCache {
     map: AHashMap<u64, Term>,
     tokens: Vec<Token>,
+    scratch: [Vec<Term>; 3],
 }
 
 const CACHE_LIMIT: usize = 1 << 20;
@@ -294,11 +295,84 @@ pub struct BoilerContext<'a> {
     pub k: usize,
 }
 
+/// A sentence's content terms, key terms and numbers (see [`Sentence`]).
+type SentenceTerms = (Vec<Term>, Vec<Term>, Vec<Term>);
+
+/// The distinct content terms, key terms and numbers of one sentence's
+/// tokens, each sorted, each in a vector of exactly its size (they are
+/// gathered in the cache's scratch vectors).
+fn sentence_terms(
+    text: &str,
+    toks: &[Token],
+    cache: &mut TermCache,
+) -> SentenceTerms {
+    let [mut terms, mut keys, mut numbers] = std::mem::take(&mut cache.scratch);
+    terms.clear();
+    keys.clear();
+    numbers.clear();
+    for (n, t) in toks.iter().enumerate() {
+        let word = &text.as_bytes()[t.start as usize..t.end as usize];
+        let digits = word.iter().any(u8::is_ascii_digit);
+        if digits && !continues_number(text, toks, n) {
+            // One number however it is punctuated: 3.6, 100,000, 1-1/4.
+            let start = number_start(text, toks, n);
+            let key = (xxh3_64(&text.as_bytes()[start..t.end as usize]) >> 32) as u32;
+            numbers.push(key.max(1));
+        }
+        let term = cache.term(text, t);
+        if term == 0 {
+            continue;
+        }
+        terms.push(term);
+        let first = text[t.start as usize..].chars().next().unwrap_or(' ');
+        if digits || (n > 0 && first.is_uppercase()) {
+            keys.push(term);
+        }
+    }
+    terms.sort_unstable();
+    terms.dedup();
+    keys.sort_unstable();
+    keys.dedup();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let out = (terms.to_vec(), keys.to_vec(), numbers.to_vec());
+    cache.scratch = [terms, keys, numbers];
+    out
+}
+
 /// Splits `text` into [`Sentence`]s with their content terms.
 pub fn analyze(
     text: &str,
     cache: &mut TermCache,
     boiler: Option<BoilerContext<'_>>,
+) -> Vec<Sentence> {
+    analyze_with(text, cache, boiler, None)
+}
+
+/// Terms, keys and numbers of sentences already analysed, by the xxh3 of
+/// the sentence's words and the gaps between them (all they depend on).
+/// The copies of one story repeat most of their origin's sentences.
+#[derive(Default)]
+pub struct SentenceMemo {
+    map: AHashMap<u64, SentenceTerms>,
+}
+
+/// [`analyze`], taking each sentence's terms from `memo` when it holds
+/// them (and adding them when it does not). Same result as [`analyze`].
+pub fn analyze_memo(
+    text: &str,
+    cache: &mut TermCache,
+    boiler: Option<BoilerContext<'_>>,
+    memo: &mut SentenceMemo,
+) -> Vec<Sentence> {
+    analyze_with(text, cache, boiler, Some(memo))
+}
+
+fn analyze_with(
+    text: &str,
+    cache: &mut TermCache,
+    boiler: Option<BoilerContext<'_>>,
+    mut memo: Option<&mut SentenceMemo>,
 ) -> Vec<Sentence> {
     let mut tokens = std::mem::take(&mut cache.tokens);
     tokens.clear();
@@ -306,34 +380,19 @@ pub fn analyze(
     let mut out = Vec::new();
     for (first, last) in sentence_ranges(text, &tokens) {
         let toks = &tokens[first as usize..last as usize];
-        let mut terms: Vec<Term> = Vec::with_capacity(toks.len());
-        let mut keys: Vec<Term> = Vec::new();
-        let mut numbers: Vec<Term> = Vec::new();
-        for (n, t) in toks.iter().enumerate() {
-            let word = &text.as_bytes()[t.start as usize..t.end as usize];
-            let digits = word.iter().any(u8::is_ascii_digit);
-            if digits && !continues_number(text, toks, n) {
-                // One number however it is punctuated: 3.6, 100,000, 1-1/4.
-                let start = number_start(text, toks, n);
-                let key = (xxh3_64(&text.as_bytes()[start..t.end as usize]) >> 32) as u32;
-                numbers.push(key.max(1));
+        let words = &text.as_bytes()[toks[0].start as usize..toks[toks.len() - 1].end as usize];
+        let memo_key = memo.as_ref().map(|_| xxh3_64(words));
+        let known = memo_key.and_then(|k| memo.as_ref().and_then(|m| m.map.get(&k)));
+        let (terms, keys, numbers) = match known {
+            Some((t, k, n)) => (t.clone(), k.clone(), n.clone()),
+            None => {
+                let fresh = sentence_terms(text, toks, cache);
+                if let (Some(m), Some(k)) = (memo.as_deref_mut(), memo_key) {
+                    m.map.insert(k, fresh.clone());
+                }
+                fresh
             }
-            let term = cache.term(text, t);
-            if term == 0 {
-                continue;
-            }
-            terms.push(term);
-            let first = text[t.start as usize..].chars().next().unwrap_or(' ');
-            if digits || (n > 0 && first.is_uppercase()) {
-                keys.push(term);
-            }
-        }
-        terms.sort_unstable();
-        terms.dedup();
-        keys.sort_unstable();
-        keys.dedup();
-        numbers.sort_unstable();
-        numbers.dedup();
+        };
         let boilerplate = boiler.is_some_and(|b| {
             toks.len() >= b.k && {
                 let windows = toks.len() + 1 - b.k;
@@ -406,6 +465,15 @@ pub struct CandidateStats {
     pub keys: u64,
     /// Buckets over the cap, not expanded.
     pub capped_buckets: u64,
+}
+
+/// One document's first analysis in [`find_pairs`].
+#[derive(Default)]
+struct Analysed {
+    keys: Vec<u32>,
+    sample: Option<Vec<Term>>,
+    usable: u64,
+    sentences: Vec<Sentence>,
 }
 
 /// Document pairs `(a, b, hits)`, `a < b`, sorted and distinct, that share
@@ -584,8 +652,12 @@ pub struct View<'a> {
     text: &'a str,
     sentences: Vec<Sentence>,
     norms: Vec<f64>,
-    /// `(term, sentence)` for the usable sentences, sorted.
-    postings: Vec<(Term, u32)>,
+    /// The distinct terms of the usable sentences, sorted, each with its
+    /// squared idf weight and the range of `sentences_of` listing the
+    /// sentences that hold it (ascending).
+    terms: Vec<(Term, f64, u32, u32)>,
+    /// Sentence indices, grouped by term.
+    sentences_of: Vec<u32>,
     /// Bytes of the sentences that are not boilerplate.
     content_bytes: u64,
 }
@@ -608,6 +680,19 @@ impl<'a> View<'a> {
             }
         }
         postings.sort_unstable();
+        let mut terms = Vec::new();
+        let sentences_of: Vec<u32> = postings.iter().map(|p| p.1).collect();
+        for run in postings.chunk_by(|x, y| x.0 == y.0) {
+            let start = terms
+                .last()
+                .map_or(0, |&(_, _, _, end): &(Term, f64, u32, u32)| end);
+            terms.push((
+                run[0].0,
+                idf.weight(run[0].0).powi(2),
+                start,
+                start + run.len() as u32,
+            ));
+        }
         let content_bytes = sentences
             .iter()
             .filter(|s| !s.boilerplate)
@@ -617,7 +702,8 @@ impl<'a> View<'a> {
             text,
             sentences,
             norms,
-            postings,
+            terms,
+            sentences_of,
             content_bytes,
         }
     }
@@ -756,29 +842,29 @@ fn key_agreement(a: &View<'_>, ai: &[(u32, u32)], b: &View<'_>, bj: &[(u32, u32)
 /// Aligns the reworded passages of two prepared documents.
 pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> PairResult {
     // Seeds: sentence pairs sharing terms, found by merging the two sorted
-    // postings lists and accumulating into a dense |A| x |B| table.
+    // term lists and accumulating into a dense |A| x |B| table.
     let (na, nb) = (a.sentences.len(), b.sentences.len());
     let mut dot = vec![0.0f64; na * nb];
     let mut shared = vec![0u16; na * nb];
-    let (pa, pb) = (&a.postings, &b.postings);
+    let (ta, tb) = (&a.terms, &b.terms);
     let (mut x, mut y) = (0, 0);
-    while x < pa.len() && y < pb.len() {
-        match pa[x].0.cmp(&pb[y].0) {
+    while x < ta.len() && y < tb.len() {
+        match ta[x].0.cmp(&tb[y].0) {
             std::cmp::Ordering::Less => x += 1,
             std::cmp::Ordering::Greater => y += 1,
             std::cmp::Ordering::Equal => {
-                let t = pa[x].0;
-                let w = idf.weight(t).powi(2);
-                let xe = x + pa[x..].iter().take_while(|p| p.0 == t).count();
-                let ye = y + pb[y..].iter().take_while(|p| p.0 == t).count();
-                for &(_, i) in &pa[x..xe] {
+                let (_, w, a0, a1) = ta[x];
+                let (_, _, b0, b1) = tb[y];
+                let bs = &b.sentences_of[b0 as usize..b1 as usize];
+                for &i in &a.sentences_of[a0 as usize..a1 as usize] {
                     let row = i as usize * nb;
-                    for &(_, j) in &pb[y..ye] {
+                    for &j in bs {
                         dot[row + j as usize] += w;
                         shared[row + j as usize] += 1;
                     }
                 }
-                (x, y) = (xe, ye);
+                x += 1;
+                y += 1;
             }
         }
     }
@@ -1065,27 +1151,35 @@ pub fn find_pairs<'b>(
     cfg: &RewordConfig,
 ) -> (Vec<RewordedPair>, ViewStats) {
     let stride = texts.len().div_ceil(cfg.idf_sample).max(1);
-    let analysed: Vec<(Vec<u32>, Option<Vec<Term>>, u64)> = texts
+    // Each analysis is kept until the candidates are known: the documents
+    // they involve are aligned from it instead of being analysed again.
+    let analysed: Vec<Analysed> = texts
         .par_iter()
         .enumerate()
         .map(|(d, text)| {
             // A story of the shingle view takes part through its origin
             // alone: its copies' sentences would only lead to the origin.
             if place[d].is_some_and(|o| o.index() != d) {
-                return (Vec::new(), None, 0);
+                return Analysed::default();
             }
             let sentences = with_cache(|cache| analyze(text, cache, Some(boiler(d))));
             let usable = sentences.iter().filter(|s| usable(s, cfg)).count() as u64;
             let sample = (d % stride == 0).then(|| document_terms(&sentences));
-            (sentence_keys(&sentences, cfg), sample, usable)
+            Analysed {
+                keys: sentence_keys(&sentences, cfg),
+                sample,
+                usable,
+                sentences,
+            }
         })
         .collect();
     let mut stats = ViewStats {
-        sentences: analysed.iter().map(|a| a.2).sum(),
+        sentences: analysed.iter().map(|a| a.usable).sum(),
         ..ViewStats::default()
     };
-    let idf = Idf::from_term_sets(analysed.iter().filter_map(|a| a.1.as_deref()));
-    let keys: Vec<Vec<u32>> = analysed.into_iter().map(|a| a.0).collect();
+    let idf = Idf::from_term_sets(analysed.iter().filter_map(|a| a.sample.as_deref()));
+    let (keys, mut kept): (Vec<Vec<u32>>, Vec<Vec<Sentence>>) =
+        analysed.into_iter().map(|a| (a.keys, a.sentences)).unzip();
     let (found, cstats) = candidate_pairs(&keys, place, cfg.bucket_cap, cfg.min_hits);
     drop(keys);
     let pairs: Vec<(DocId, DocId)> = found.into_iter().map(|(a, b, _)| (a, b)).collect();
@@ -1093,20 +1187,22 @@ pub fn find_pairs<'b>(
     stats.capped_buckets = cstats.capped_buckets;
     stats.candidates = pairs.len() as u64;
     stats.aligned_pairs = pairs.len() as u64;
-    let prepare = |d: usize| {
-        let sentences = with_cache(|cache| analyze(texts[d], cache, Some(boiler(d))));
-        View::new(texts[d], sentences, &idf, cfg)
-    };
 
     let mut involved = vec![false; texts.len()];
     for &(a, b) in &pairs {
         involved[a.index()] = true;
         involved[b.index()] = true;
     }
-    let views: Vec<Option<View<'_>>> = involved
-        .par_iter()
+    for (d, inv) in involved.iter().enumerate() {
+        if !inv {
+            kept[d] = Vec::new();
+        }
+    }
+    let views: Vec<Option<View<'_>>> = kept
+        .into_par_iter()
+        .zip(involved.par_iter())
         .enumerate()
-        .map(|(d, &inv)| inv.then(|| prepare(d)))
+        .map(|(d, (sentences, &inv))| inv.then(|| View::new(texts[d], sentences, &idf, cfg)))
         .collect();
     let mut found: Vec<RewordedPair> = pairs
         .par_iter()
@@ -1151,8 +1247,17 @@ pub fn find_pairs<'b>(
         .iter()
         .map(|(o, us)| (us.len() * members.get(o).map_or(0, |m| m.len() - 1)) as u64)
         .sum::<u64>();
-    let view = |d: DocId| prepare(d.index());
+
     found.par_extend(stories.par_iter().flat_map_iter(|(o, us)| {
+        // The members are copies of one text: most of their sentences are
+        // analysed once per story.
+        let mut memo = SentenceMemo::default();
+        let mut view = |d: DocId| {
+            let sentences = with_cache(|cache| {
+                analyze_memo(texts[d.index()], cache, Some(boiler(d.index())), &mut memo)
+            });
+            View::new(texts[d.index()], sentences, &idf, cfg)
+        };
         let uviews: Vec<(DocId, View<'_>)> = us.iter().map(|&u| (u, view(u))).collect();
         let mut out = Vec::new();
         for &m in members.get(o).into_iter().flatten().filter(|&&m| m != *o) {
@@ -1219,6 +1324,35 @@ mod tests {
         assert_eq!(pa, PUTIN_A);
         assert_eq!(pb, PUTIN_B);
         assert!(r.score > 0.2 && r.score < 1.0);
+    }
+
+    #[test]
+    fn the_sentence_memo_changes_no_analysis() {
+        // Copies of one text with a sentence edited, a number changed and
+        // a sentence added: shared sentences come from the memo.
+        let origin = format!(
+            "{PUTIN_A} Talks in Geneva on Monday ended without a deal. The U.S. sent 3,000 troops.\n\n{PUTIN_B}"
+        );
+        let copies = [
+            origin.clone(),
+            origin.replace("3,000", "3,500"),
+            origin.replace("Monday", "Tuesday"),
+            format!("{origin} Mr. Biden said so. Analysts expect more talks."),
+            "Leave a Reply. Post a Comment.".to_string(),
+        ];
+        let mut cache = TermCache::default();
+        let mut memo = SentenceMemo::default();
+        for text in copies.iter().chain(copies.iter()) {
+            let plain = analyze(text, &mut cache, None);
+            assert_eq!(analyze_memo(text, &mut cache, None, &mut memo), plain);
+        }
+        assert!(
+            memo.map.len()
+                < copies
+                    .iter()
+                    .map(|t| analyze(t, &mut cache, None).len())
+                    .sum()
+        );
     }
 
     #[test]

@@ -301,11 +301,7 @@ type SentenceTerms = (Vec<Term>, Vec<Term>, Vec<Term>);
 /// The distinct content terms, key terms and numbers of one sentence's
 /// tokens, each sorted, each in a vector of exactly its size (they are
 /// gathered in the cache's scratch vectors).
-fn sentence_terms(
-    text: &str,
-    toks: &[Token],
-    cache: &mut TermCache,
-) -> SentenceTerms {
+fn sentence_terms(text: &str, toks: &[Token], cache: &mut TermCache) -> SentenceTerms {
     let [mut terms, mut keys, mut numbers] = std::mem::take(&mut cache.scratch);
     terms.clear();
     keys.clear();

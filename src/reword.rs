@@ -376,17 +376,15 @@ fn analyze_with(
     let mut out = Vec::new();
     for (first, last) in sentence_ranges(text, &tokens) {
         let toks = &tokens[first as usize..last as usize];
-        let words = &text.as_bytes()[toks[0].start as usize..toks[toks.len() - 1].end as usize];
-        let memo_key = memo.as_ref().map(|_| xxh3_64(words));
-        let known = memo_key.and_then(|k| memo.as_ref().and_then(|m| m.map.get(&k)));
-        let (terms, keys, numbers) = match known {
-            Some((t, k, n)) => (t.clone(), k.clone(), n.clone()),
-            None => {
-                let fresh = sentence_terms(text, toks, cache);
-                if let (Some(m), Some(k)) = (memo.as_deref_mut(), memo_key) {
-                    m.map.insert(k, fresh.clone());
-                }
-                fresh
+        let (terms, keys, numbers) = match memo.as_deref_mut() {
+            None => sentence_terms(text, toks, cache),
+            Some(memo) => {
+                let words =
+                    &text.as_bytes()[toks[0].start as usize..toks[toks.len() - 1].end as usize];
+                memo.map
+                    .entry(xxh3_64(words))
+                    .or_insert_with(|| sentence_terms(text, toks, cache))
+                    .clone()
             }
         };
         let boilerplate = boiler.is_some_and(|b| {
@@ -676,18 +674,12 @@ impl<'a> View<'a> {
             }
         }
         postings.sort_unstable();
-        let mut terms = Vec::new();
-        let sentences_of: Vec<u32> = postings.iter().map(|p| p.1).collect();
+        let (mut terms, mut sentences_of) = (Vec::new(), Vec::with_capacity(postings.len()));
         for run in postings.chunk_by(|x, y| x.0 == y.0) {
-            let start = terms
-                .last()
-                .map_or(0, |&(_, _, _, end): &(Term, f64, u32, u32)| end);
-            terms.push((
-                run[0].0,
-                idf.weight(run[0].0).powi(2),
-                start,
-                start + run.len() as u32,
-            ));
+            let start = sentences_of.len() as u32;
+            sentences_of.extend(run.iter().map(|p| p.1));
+            let end = sentences_of.len() as u32;
+            terms.push((run[0].0, idf.weight(run[0].0).powi(2), start, end));
         }
         let content_bytes = sentences
             .iter()
@@ -1174,7 +1166,7 @@ pub fn find_pairs<'b>(
         ..ViewStats::default()
     };
     let idf = Idf::from_term_sets(analysed.iter().filter_map(|a| a.sample.as_deref()));
-    let (keys, mut kept): (Vec<Vec<u32>>, Vec<Vec<Sentence>>) =
+    let (keys, kept): (Vec<Vec<u32>>, Vec<Vec<Sentence>>) =
         analysed.into_iter().map(|a| (a.keys, a.sentences)).unzip();
     let (found, cstats) = candidate_pairs(&keys, place, cfg.bucket_cap, cfg.min_hits);
     drop(keys);
@@ -1189,11 +1181,7 @@ pub fn find_pairs<'b>(
         involved[a.index()] = true;
         involved[b.index()] = true;
     }
-    for (d, inv) in involved.iter().enumerate() {
-        if !inv {
-            kept[d] = Vec::new();
-        }
-    }
+    // The analyses of documents no candidate involves are dropped here.
     let views: Vec<Option<View<'_>>> = kept
         .into_par_iter()
         .zip(involved.par_iter())

@@ -10,6 +10,9 @@
 # there too. Prints a Markdown table; results also land in
 # $WIRETRACE_BENCH_DIR/results.md.
 #
+# WIRETRACE_PEERS picks the peers (default "datasketch rensa gaoya"); set
+# to the empty string, only wiretrace runs and nothing is installed.
+#
 # WIRETRACE_BENCH_RUNS=N runs every tool N times (default 1), one tool after
 # another; the table gives the median wall time with the range, the largest
 # peak RSS and the last run's recall. On a VM, page-fault time alone can
@@ -19,7 +22,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=${WIRETRACE_BENCH_DIR:-/tmp/wiretrace-bench}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100000)
-peers=${WIRETRACE_PEERS:-datasketch rensa gaoya}
+peers=${WIRETRACE_PEERS-datasketch rensa gaoya}
 runs=${WIRETRACE_BENCH_RUNS:-1}
 # The table-building snippets below import measure.py's helpers.
 export PYTHONPATH="$root/benches${PYTHONPATH:+:$PYTHONPATH}"

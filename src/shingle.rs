@@ -399,14 +399,15 @@ pub fn shingle_text(text: &str, k: usize) -> ShingleSet {
         s.tokens.clear();
         tokenize(text, &mut s.tokens);
         shingles_with(&s.tokens, k, &mut s.hashes, &mut s.sort);
-        s.hashes.as_slice().to_vec()
+        s.hashes.to_vec()
     })
 }
 
 /// Sorts `v` ascending by a least-significant-digit radix sort: four 8-bit
 /// passes (a pass whose digit is the same in every key is skipped) through
 /// `scratch`, which may end up holding `v`'s old allocation. Short inputs
-/// go to the standard sort.
+/// go to the standard sort. (`radsort`, used elsewhere, allocates its
+/// buffer on every call; the read stage sorts one set per document.)
 ///
 /// ```
 /// let mut v = vec![70_000, 3, u32::MAX, 256, 3, 0];

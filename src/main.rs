@@ -80,7 +80,7 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         args.html_text_mb << 20
     };
     let need = wiretrace::html::texts_needed(&out, html_budget);
-    out.summary.texts_reread = out.restore_texts(&need, &cfg.ingest)?;
+    out.summary.texts_reread += out.restore_texts(&need, &cfg.ingest)?;
     if out.summary.records.read == 0 {
         eprintln!(
             "warning: no articles found in the inputs (directories are searched for .txt, .jsonl, .csv and .sgm files)"

@@ -1127,17 +1127,34 @@ pub struct ViewStats {
 /// story, if it is in one.
 pub type Placement = Option<DocId>;
 
-/// Runs the view over a corpus: band keys, candidates (each story of the
-/// shingle view stands in as its origin), sentence alignment. Returns the
-/// pairs with passages, by `(a, b)`. A verified `partial` pair is aligned
-/// here when its sentences share keys like any other pair. `boiler(d)` is
+/// What the view found in its first two phases (see [`find_pairs`]).
+pub struct Found {
+    /// Pairs with passages, in no particular order.
+    pairs: Vec<RewordedPair>,
+    /// Term weights, from a sample of the analysed documents.
+    idf: Idf,
+    stats: ViewStats,
+}
+
+/// A story origin of the shingle view and its reworded versions, ascending.
+pub type Versions = (DocId, Vec<DocId>);
+
+/// Runs the view's first two phases over a corpus: band keys, candidates
+/// (each story of the shingle view stands in as its origin), sentence
+/// alignment of the candidates. A verified `partial` pair is aligned here
+/// when its sentences share keys like any other pair. `boiler(d)` is
 /// document `d`'s boilerplate as its shingle set saw it.
+///
+/// `texts` needs only the documents that are not copies in a story (`place`
+/// names another origin): the others' entries are not read. The third phase
+/// ([`Found::align_versions`]) reads the members of the stories that
+/// [`Found::versions`] names.
 pub fn find_pairs<'b>(
     texts: &[&str],
     boiler: &(dyn Fn(usize) -> BoilerContext<'b> + Sync),
     place: &[Placement],
     cfg: &RewordConfig,
-) -> (Vec<RewordedPair>, ViewStats) {
+) -> Found {
     let stride = texts.len().div_ceil(cfg.idf_sample).max(1);
     // Each analysis is kept until the candidates are known: the documents
     // they involve are aligned from it instead of being analysed again.
@@ -1188,7 +1205,7 @@ pub fn find_pairs<'b>(
         .enumerate()
         .map(|(d, (sentences, &inv))| inv.then(|| View::new(texts[d], sentences, &idf, cfg)))
         .collect();
-    let mut found: Vec<RewordedPair> = pairs
+    let found: Vec<RewordedPair> = pairs
         .par_iter()
         .filter_map(|&(a, b)| {
             let (va, vb) = (views[a.index()].as_ref()?, views[b.index()].as_ref()?);
@@ -1197,73 +1214,101 @@ pub fn find_pairs<'b>(
         })
         .collect();
     drop(views);
-    // A document that is a reworded version of a story's origin is aligned
-    // with the story's other members too, so pairs.csv relates it to every
-    // copy, as the shingle view relates verbatim copies.
-    let mut members: AHashMap<DocId, Vec<DocId>> = AHashMap::new();
-    for (d, p) in place.iter().enumerate() {
-        if let Some(o) = p {
-            members.entry(*o).or_default().push(DocId(d as u32));
-        }
+    Found {
+        pairs: found,
+        idf,
+        stats,
     }
-    // Reworded versions per story origin: each member and each version is
-    // analysed once per story.
-    let mut versions: BTreeMap<DocId, Vec<DocId>> = BTreeMap::new();
-    for rp in &found {
-        if relation(&rp.result, cfg) != Some(Relation::Reworded) {
-            continue;
-        }
-        for (u, o) in [(rp.a, rp.b), (rp.b, rp.a)] {
-            if place[u.index()].is_none() && place[o.index()] == Some(o) {
-                versions.entry(o).or_default().push(u);
-            }
-        }
-    }
-    let stories: Vec<(DocId, Vec<DocId>)> = versions
-        .into_iter()
-        .map(|(o, mut us)| {
-            us.sort_unstable();
-            us.dedup();
-            (o, us)
-        })
-        .collect();
-    stats.aligned_pairs += stories
-        .iter()
-        .map(|(o, us)| (us.len() * members.get(o).map_or(0, |m| m.len() - 1)) as u64)
-        .sum::<u64>();
+}
 
-    found.par_extend(stories.par_iter().flat_map_iter(|(o, us)| {
-        // The members are copies of one text: most of their sentences are
-        // analysed once per story.
-        let mut memo = SentenceMemo::default();
-        let mut view = |d: DocId| {
-            let sentences = with_cache(|cache| {
-                analyze_memo(texts[d.index()], cache, Some(boiler(d.index())), &mut memo)
-            });
-            View::new(texts[d.index()], sentences, &idf, cfg)
-        };
-        let uviews: Vec<(DocId, View<'_>)> = us.iter().map(|&u| (u, view(u))).collect();
-        let mut out = Vec::new();
-        for &m in members.get(o).into_iter().flatten().filter(|&&m| m != *o) {
-            let vm = view(m);
-            for (u, vu) in &uviews {
-                let (a, b) = ((*u).min(m), (*u).max(m));
-                let result = if *u < m {
-                    align_pair(vu, &vm, &idf, cfg)
-                } else {
-                    align_pair(&vm, vu, &idf, cfg)
-                };
-                if !result.passages.is_empty() {
-                    out.push(RewordedPair { a, b, result });
+impl Found {
+    /// The story origins of the shingle view with a reworded version among
+    /// the pairs found, by origin: a document that is a reworded version of
+    /// an origin is related to the story's other members too (see
+    /// [`Found::align_versions`]).
+    pub fn versions(&self, place: &[Placement], cfg: &RewordConfig) -> Vec<Versions> {
+        let mut versions: BTreeMap<DocId, Vec<DocId>> = BTreeMap::new();
+        for rp in &self.pairs {
+            if relation(&rp.result, cfg) != Some(Relation::Reworded) {
+                continue;
+            }
+            for (u, o) in [(rp.a, rp.b), (rp.b, rp.a)] {
+                if place[u.index()].is_none() && place[o.index()] == Some(o) {
+                    versions.entry(o).or_default().push(u);
                 }
             }
         }
-        out
-    }));
-    found.sort_by_key(|rp| (rp.a, rp.b));
-    found.dedup_by_key(|rp| (rp.a, rp.b));
-    stats.pairs_with_passages = found.len() as u64;
-    (found, stats)
+        versions
+            .into_iter()
+            .map(|(o, mut us)| {
+                us.sort_unstable();
+                us.dedup();
+                (o, us)
+            })
+            .collect()
+    }
+
+    /// The third phase: aligns each reworded version with the other members
+    /// of its story, so pairs.csv relates it to every copy, as the shingle
+    /// view relates verbatim copies. `texts` needs the versions and every
+    /// member of their stories.
+    pub fn align_versions<'b>(
+        &mut self,
+        texts: &[&str],
+        boiler: &(dyn Fn(usize) -> BoilerContext<'b> + Sync),
+        place: &[Placement],
+        stories: &[Versions],
+        cfg: &RewordConfig,
+    ) {
+        let mut members: AHashMap<DocId, Vec<DocId>> = AHashMap::new();
+        for (d, p) in place.iter().enumerate() {
+            if let Some(o) = p {
+                members.entry(*o).or_default().push(DocId(d as u32));
+            }
+        }
+        self.stats.aligned_pairs += stories
+            .iter()
+            .map(|(o, us)| (us.len() * members.get(o).map_or(0, |m| m.len() - 1)) as u64)
+            .sum::<u64>();
+        let idf = &self.idf;
+        self.pairs
+            .par_extend(stories.par_iter().flat_map_iter(|(o, us)| {
+                // The members are copies of one text: most of their sentences are
+                // analysed once per story.
+                let mut memo = SentenceMemo::default();
+                let mut view = |d: DocId| {
+                    let sentences = with_cache(|cache| {
+                        analyze_memo(texts[d.index()], cache, Some(boiler(d.index())), &mut memo)
+                    });
+                    View::new(texts[d.index()], sentences, idf, cfg)
+                };
+                let uviews: Vec<(DocId, View<'_>)> = us.iter().map(|&u| (u, view(u))).collect();
+                let mut out = Vec::new();
+                for &m in members.get(o).into_iter().flatten().filter(|&&m| m != *o) {
+                    let vm = view(m);
+                    for (u, vu) in &uviews {
+                        let (a, b) = ((*u).min(m), (*u).max(m));
+                        let result = if *u < m {
+                            align_pair(vu, &vm, idf, cfg)
+                        } else {
+                            align_pair(&vm, vu, idf, cfg)
+                        };
+                        if !result.passages.is_empty() {
+                            out.push(RewordedPair { a, b, result });
+                        }
+                    }
+                }
+                out
+            }));
+    }
+
+    /// The pairs with passages, by `(a, b)`, and what the view did.
+    pub fn finish(mut self) -> (Vec<RewordedPair>, ViewStats) {
+        self.pairs.sort_by_key(|rp| (rp.a, rp.b));
+        self.pairs.dedup_by_key(|rp| (rp.a, rp.b));
+        self.stats.pairs_with_passages = self.pairs.len() as u64;
+        (self.pairs, self.stats)
+    }
 }
 
 #[cfg(test)]

@@ -116,11 +116,13 @@ pub struct Summary {
     pub too_short: u64,
     /// Boilerplate shingles: global ones plus each outlet's own.
     pub boilerplate_shingles: u64,
-    /// Texts the scan let go after shingling (plain JSONL and `.txt` inputs
-    /// when neither passages nor the reworded view need them).
+    /// Texts the scan let go after shingling (plain JSONL and `.txt` inputs).
     pub texts_dropped: u64,
-    /// Of those, texts read back by offset for the reports (the HTML
-    /// page's full texts and untitled story origins).
+    /// Texts read back by offset, summed over the stages that read them:
+    /// the reworded view (the documents it analyses), alignment (the
+    /// documents of the pairs it aligns) and the reports (the HTML page's
+    /// full texts and untitled story origins). A text read by two stages
+    /// counts twice.
     pub texts_reread: u64,
     /// Documents whose boilerplate-free shingle set equals an earlier
     /// document's: left out of pairing, given the earlier one's relations.
@@ -288,29 +290,7 @@ impl ScanOutput {
         wanted: &[DocId],
         cfg: &crate::config::IngestConfig,
     ) -> Result<u64> {
-        let Texts::Dropped { sources, refs } = &mut self.texts else {
-            return Ok(0);
-        };
-        let mut ids: Vec<DocId> = wanted
-            .iter()
-            .copied()
-            .filter(|d| refs[d.index()].is_some())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let triples: Vec<(u32, u64, &str)> = ids
-            .iter()
-            .map(|d| {
-                let r = refs[d.index()].expect("filtered above");
-                (r.source, r.offset, self.docs[d.index()].id.as_str())
-            })
-            .collect();
-        let texts = ingest::reread_texts(sources, cfg, &triples)?;
-        for (d, text) in ids.iter().zip(texts) {
-            self.docs[d.index()].text = text;
-            refs[d.index()] = None;
-        }
-        Ok(ids.len() as u64)
+        self.texts.restore(&mut self.docs, wanted, cfg)
     }
 }
 
@@ -419,11 +399,11 @@ impl Clock {
 const BATCH: usize = 512;
 
 /// Reads every input and returns documents with their raw shingle sets,
-/// and the record counts.
+/// and the record counts. Texts that can be read again by offset are let go
+/// once shingled (see [`Texts`]).
 pub fn read_and_shingle(
     inputs: &[PathBuf],
     cfg: &ScanConfig,
-    keep_texts: bool,
     obs: &dyn Observer,
 ) -> Result<Shingled> {
     let sources = ingest::discover(inputs, &cfg.ingest)?;
@@ -481,13 +461,12 @@ pub fn read_and_shingle(
                 .map(|(doc, _)| shingle::shingle_text(&doc.text, k))
                 .collect();
             for (mut doc, at) in batch {
-                // A text that can be read again is let go once shingled when
-                // no later stage needs it (see `ScanOutput::restore_texts`).
-                let dropped = at.filter(|_| !keep_texts);
-                if dropped.is_some() {
+                // A text that can be read again is let go once shingled;
+                // the stages that need it read it back (`Texts::restore`).
+                if at.is_some() {
                     doc.text = String::new();
                 }
-                refs.push(dropped);
+                refs.push(at);
                 docs.push(doc);
             }
             sets.append(&mut shingled);
@@ -545,9 +524,12 @@ pub enum Texts {
     /// Every `Document::text` is there.
     #[default]
     Kept,
-    /// Texts of plain JSONL and `.txt` inputs were let go after shingling
-    /// (no passages and no reworded view need them); `refs[d]` says where
-    /// document `d`'s text is (`None`: its text was kept, e.g. from CSV).
+    /// Texts of plain JSONL and `.txt` inputs are let go once shingled and
+    /// read back by offset by the stages that need them ([`Texts::restore`],
+    /// [`Texts::release`]); `refs[d]` says where document `d`'s text is
+    /// (`None`: it cannot be read again, e.g. from CSV or a compressed file,
+    /// and is kept). A document's text is in memory when it is not empty:
+    /// no scanned document has an empty text.
     Dropped {
         /// The inputs, in reading order.
         sources: Vec<ingest::Source>,
@@ -556,21 +538,68 @@ pub enum Texts {
     },
 }
 
+impl Texts {
+    /// Reads back into `docs` the texts of `wanted` that are not in memory;
+    /// returns how many it read. Fails when an input file changed since it
+    /// was read.
+    pub fn restore(
+        &self,
+        docs: &mut [Document],
+        wanted: &[DocId],
+        cfg: &crate::config::IngestConfig,
+    ) -> Result<u64> {
+        let Texts::Dropped { sources, refs } = self else {
+            return Ok(0);
+        };
+        let mut ids: Vec<DocId> = wanted
+            .iter()
+            .copied()
+            .filter(|d| refs[d.index()].is_some() && docs[d.index()].text.is_empty())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let triples: Vec<(u32, u64, &str)> = ids
+            .iter()
+            .map(|d| {
+                let r = refs[d.index()].expect("filtered above");
+                (r.source, r.offset, docs[d.index()].id.as_str())
+            })
+            .collect();
+        let read = ingest::reread_texts(sources, cfg, &triples)?;
+        for (d, text) in ids.iter().zip(read) {
+            docs[d.index()].text = text;
+        }
+        Ok(ids.len() as u64)
+    }
+
+    /// Lets go of the texts that can be read again, except where `keep`.
+    pub fn release(&self, docs: &mut [Document], keep: impl Fn(usize) -> bool + Sync) {
+        if let Texts::Dropped { refs, .. } = self {
+            docs.par_iter_mut()
+                .zip(refs.par_iter())
+                .enumerate()
+                .filter(|(d, (_, r))| r.is_some() && !keep(*d))
+                .for_each(|(_, (doc, _))| doc.text = String::new());
+        }
+    }
+}
+
 /// Runs the whole pipeline.
 pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<ScanOutput> {
     cfg.validate()?;
     let mut clock = Clock::new();
 
     obs.stage_start(Stage::Read, None);
-    // Texts are needed after shingling only to align passages and for the
-    // reworded view; otherwise they are let go and read again on demand.
-    let keep_texts = cfg.align.enabled || cfg.reword.enabled;
+    // Texts are let go once shingled. The reworded view reads back the
+    // documents it analyses, and alignment those of the pairs it aligns
+    // (`texts_reread` counts them all).
     let Shingled {
-        docs,
+        mut docs,
         mut sets,
         counts: records,
         texts,
-    } = read_and_shingle(inputs, cfg, keep_texts, obs)?;
+    } = read_and_shingle(inputs, cfg, obs)?;
+    let mut texts_reread = 0;
     obs.stage_end(Stage::Read);
     clock.lap(Stage::Read);
 
@@ -648,14 +677,16 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     obs.stage_start(Stage::Reword, None);
     let (reworded, reword_stats) = if cfg.reword.enabled {
         reworded_view(
-            &docs,
+            &mut docs,
+            &texts,
+            &mut texts_reread,
             &sets,
             &outlets,
             &global_stripped,
             &boiler,
             &mut matches,
             cfg,
-        )
+        )?
     } else {
         (Vec::new(), reword::ViewStats::default())
     };
@@ -671,6 +702,24 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     let align_pairs = pairs_to_align(&matches, &stories, &story_of);
     let pairs_total = align_pairs.iter().map(|g| g.1.len() as u64).sum();
     obs.stage_start(Stage::Align, Some(pairs_total));
+    // Only the documents of the pairs to align keep (or get back) their
+    // texts; the reports read them too.
+    let mut aligned_docs = vec![false; docs.len()];
+    if cfg.align.enabled {
+        for (anchor, partners) in &align_pairs {
+            aligned_docs[anchor.index()] = true;
+            for p in partners {
+                aligned_docs[p.index()] = true;
+            }
+        }
+    }
+    texts.release(&mut docs, |d| aligned_docs[d]);
+    let wanted: Vec<DocId> = (0..docs.len() as u32)
+        .map(DocId)
+        .filter(|d| aligned_docs[d.index()])
+        .collect();
+    texts_reread += texts.restore(&mut docs, &wanted, &cfg.ingest)?;
+    drop(aligned_docs);
     let align_cfg = AlignConfig {
         k: cfg.shingle.k,
         ..cfg.align.clone()
@@ -707,7 +756,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
             Texts::Dropped { refs, .. } => refs.iter().filter(|r| r.is_some()).count() as u64,
             Texts::Kept => 0,
         },
-        texts_reread: 0,
+        texts_reread,
         identical_copies,
         lsh_bands: banding.bands,
         lsh_rows: banding.rows,
@@ -870,16 +919,23 @@ fn with_copies(
 /// sorted by pair): existing pairs get their reworded score and, when a
 /// `partial` pair is mostly reworded, the relation `reworded`; pairs only
 /// this view found are added with their exact shingle scores.
+///
+/// Texts are read back as the view needs them: first every document that
+/// is not a copy in a story, then, for its third phase, the members of the
+/// stories with a reworded version (the others are let go again);
+/// `reread` counts them.
+#[allow(clippy::too_many_arguments)]
 fn reworded_view(
-    docs: &[Document],
+    docs: &mut [Document],
+    texts: &Texts,
+    reread: &mut u64,
     sets: &[ShingleSet],
     outlets: &[boilerplate::OutletIndex],
     global_stripped: &[bool],
     boiler: &boilerplate::Boilerplate,
     matches: &mut Vec<Match>,
     cfg: &ScanConfig,
-) -> (Vec<reword::RewordedPair>, reword::ViewStats) {
-    let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+) -> Result<(Vec<reword::RewordedPair>, reword::ViewStats)> {
     let find =
         |m: &[Match], a: DocId, b: DocId| m.binary_search_by_key(&(a, b), |x| (x.a, x.b)).ok();
     let verbatim_stories = stories_of(docs, sets, matches);
@@ -895,7 +951,42 @@ fn reworded_view(
         global: global_stripped[d],
         k: cfg.shingle.k,
     };
-    let (found, stats) = reword::find_pairs(&texts, &furniture, &place, &cfg.reword);
+    let firsts: Vec<DocId> = (0..docs.len() as u32)
+        .map(DocId)
+        .filter(|d| place[d.index()].is_none_or(|o| o == *d))
+        .collect();
+    *reread += texts.restore(docs, &firsts, &cfg.ingest)?;
+    drop(firsts);
+    let mut view = {
+        let t: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+        reword::find_pairs(&t, &furniture, &place, &cfg.reword)
+    };
+    let versions = view.versions(&place, &cfg.reword);
+    let story_of_origin: AHashMap<DocId, usize> = verbatim_stories
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.origin, i))
+        .collect();
+    let mut third = vec![false; docs.len()];
+    for (o, us) in &versions {
+        for &d in us
+            .iter()
+            .chain(&verbatim_stories[story_of_origin[o]].members)
+        {
+            third[d.index()] = true;
+        }
+    }
+    texts.release(docs, |d| third[d]);
+    let wanted: Vec<DocId> = (0..docs.len() as u32)
+        .map(DocId)
+        .filter(|d| third[d.index()])
+        .collect();
+    *reread += texts.restore(docs, &wanted, &cfg.ingest)?;
+    {
+        let t: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+        view.align_versions(&t, &furniture, &place, &versions, &cfg.reword);
+    }
+    let (found, stats) = view.finish();
     let mut added = Vec::new();
     for rp in &found {
         let Some(relation) = reword::relation(&rp.result, &cfg.reword) else {
@@ -923,7 +1014,7 @@ fn reworded_view(
     }
     matches.extend(added);
     matches.sort_unstable_by_key(|m| (m.a, m.b));
-    (found, stats)
+    Ok((found, stats))
 }
 
 /// Adds the reworded view's passages to the word-aligned ones, pair by pair.

@@ -670,16 +670,18 @@ impl<'a> View<'a> {
                     .sqrt(),
             );
             if usable(s, cfg) {
-                postings.extend(s.terms.iter().map(|&t| (t, i as u32)));
+                // (term, sentence) packed so the sort compares integers.
+                postings.extend(s.terms.iter().map(|&t| (u64::from(t) << 32) | i as u64));
             }
         }
         postings.sort_unstable();
         let (mut terms, mut sentences_of) = (Vec::new(), Vec::with_capacity(postings.len()));
-        for run in postings.chunk_by(|x, y| x.0 == y.0) {
+        for run in postings.chunk_by(|x, y| x >> 32 == y >> 32) {
             let start = sentences_of.len() as u32;
-            sentences_of.extend(run.iter().map(|p| p.1));
+            sentences_of.extend(run.iter().map(|&p| p as u32));
             let end = sentences_of.len() as u32;
-            terms.push((run[0].0, idf.weight(run[0].0).powi(2), start, end));
+            let t = (run[0] >> 32) as Term;
+            terms.push((t, idf.weight(t).powi(2), start, end));
         }
         let content_bytes = sentences
             .iter()

@@ -20,7 +20,8 @@ use crate::direct::DirectWriter;
 use crate::document::DocId;
 use crate::error::{Error, Result};
 use crate::scan::ScanOutput;
-use crate::verify::{Relation, intersection_size};
+use crate::shingle::ShingleSet;
+use crate::verify::{Match, Relation, intersection_size};
 
 /// Removes a report an earlier run left at `path`, if there is one: the
 /// reports in a directory describe one run, so a file this run does not
@@ -133,23 +134,28 @@ const WAVE: usize = 1 << 18;
 /// How a story member relates to the story's origin: the share of the
 /// origin it carries (shingle containment, or the reworded score for a
 /// reworded copy) and the relation of the pair (`origin` for the origin
-/// itself, `linked` when the member joined through another copy).
-pub fn member_relation(out: &ScanOutput, origin: DocId, d: DocId) -> (f64, &'static str) {
+/// itself, `linked` when the member joined through another copy). The scan
+/// works this out for every member while it holds the shingle sets
+/// ([`ScanOutput::member_relations`]).
+pub fn member_relation(out: &ScanOutput, d: DocId) -> (f64, &'static str) {
+    out.member_relations[d.index()]
+}
+
+/// [`member_relation`] from the related pairs (sorted by `(a, b)`) and the
+/// boilerplate-free shingle sets.
+pub fn relation_to_origin(
+    matches: &[Match],
+    sets: &[ShingleSet],
+    origin: DocId,
+    d: DocId,
+) -> (f64, &'static str) {
     if d == origin {
         return (1.0, "origin");
     }
-    let set = &out.sets[origin.index()];
-    let shingles = || {
-        if set.is_empty() {
-            0.0
-        } else {
-            intersection_size(set, &out.sets[d.index()]) as f64 / set.len() as f64
-        }
-    };
     let key = (origin.min(d), origin.max(d));
-    match out.matches.binary_search_by_key(&key, |m| (m.a, m.b)) {
+    match matches.binary_search_by_key(&key, |m| (m.a, m.b)) {
         Ok(i) => {
-            let m = &out.matches[i];
+            let m = &matches[i];
             // The match already holds |origin ∩ d| / |origin|.
             let shingles = if m.a == origin { m.a_in_b } else { m.b_in_a };
             let cov = if m.relation == Relation::Reworded {
@@ -159,7 +165,15 @@ pub fn member_relation(out: &ScanOutput, origin: DocId, d: DocId) -> (f64, &'sta
             };
             (cov, m.relation.as_str())
         }
-        Err(_) => (shingles(), "linked"),
+        Err(_) => {
+            let set = &sets[origin.index()];
+            let cov = if set.is_empty() {
+                0.0
+            } else {
+                intersection_size(set, &sets[d.index()]) as f64 / set.len() as f64
+            };
+            (cov, "linked")
+        }
     }
 }
 
@@ -495,7 +509,7 @@ fn write_stories<'a>(dir: &Path, out: &'a ScanOutput) -> Result<()> {
         &members,
         |&(story, d)| {
             let doc = &out.docs[d.index()];
-            let (coverage, relation) = member_relation(out, story.origin, d);
+            let (coverage, relation) = member_relation(out, d);
             let text = |s: &'a str| Field::Text(s.as_bytes());
             [
                 text(&story.id),

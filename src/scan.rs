@@ -30,6 +30,7 @@ use crate::fingerprint;
 use crate::ingest::{self, BadRecord, Item};
 use crate::lsh;
 use crate::minhash::Sketcher;
+use crate::report;
 use crate::reword;
 use crate::shingle::{self, ShingleSet};
 use crate::verify::{self, Match, Relation};
@@ -251,8 +252,10 @@ pub struct PairPassages {
 pub struct ScanOutput {
     /// Documents in `DocId` order.
     pub docs: Vec<Document>,
-    /// Boilerplate-free shingle set per document.
-    pub sets: Vec<ShingleSet>,
+    /// Per document in a story: the share of its story's origin it carries
+    /// and the relation of the pair (see [`report::member_relation`]);
+    /// `(0.0, "")` for documents in no story.
+    pub member_relations: Vec<(f64, &'static str)>,
     /// Related pairs, sorted by `(a, b)`.
     pub matches: Vec<Match>,
     /// Stories, largest first.
@@ -696,6 +699,10 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     obs.stage_start(Stage::Stories, None);
     let stories = stories_of(&docs, &sets, &matches);
     let story_of = story_index(docs.len(), &stories);
+    // The last use of the shingle sets: they go before alignment.
+    let member_relations = member_relations(docs.len(), &stories, &matches, &sets);
+    let too_short = sets.iter().filter(|s| s.is_empty()).count() as u64;
+    drop(sets);
     obs.stage_end(Stage::Stories);
     clock.lap(Stage::Stories);
 
@@ -750,7 +757,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     }
     let summary = Summary {
         records,
-        too_short: sets.iter().filter(|s| s.is_empty()).count() as u64,
+        too_short,
         boilerplate_shingles: boiler.len() as u64,
         texts_dropped: match &texts {
             Texts::Dropped { refs, .. } => refs.iter().filter(|r| r.is_some()).count() as u64,
@@ -792,7 +799,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     };
     Ok(ScanOutput {
         docs,
-        sets,
+        member_relations,
         matches,
         stories,
         story_of,
@@ -802,6 +809,28 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         summary,
         texts,
     })
+}
+
+/// [`report::member_relation`] for every member of every story.
+fn member_relations(
+    n: usize,
+    stories: &[Story],
+    matches: &[Match],
+    sets: &[ShingleSet],
+) -> Vec<(f64, &'static str)> {
+    let found: Vec<(DocId, (f64, &'static str))> = stories
+        .par_iter()
+        .flat_map_iter(|s| {
+            s.members
+                .iter()
+                .map(|&d| (d, report::relation_to_origin(matches, sets, s.origin, d)))
+        })
+        .collect();
+    let mut out = vec![(0.0, ""); n];
+    for (d, r) in found {
+        out[d.index()] = r;
+    }
+    out
 }
 
 /// For each document whose boilerplate-free shingle set equals an earlier

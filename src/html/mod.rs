@@ -217,7 +217,7 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
                 .iter()
                 .map(|&d| {
                     let i = d.index();
-                    let (coverage, relation) = crate::report::member_relation(out, s.origin, d);
+                    let (coverage, relation) = crate::report::member_relation(out, d);
                     Member {
                         doc: i,
                         relation,

@@ -528,8 +528,8 @@ pub enum Texts {
     #[default]
     Kept,
     /// Texts of plain JSONL and `.txt` inputs are let go once shingled and
-    /// read back by offset by the stages that need them ([`Texts::restore`],
-    /// [`Texts::release`]); `refs[d]` says where document `d`'s text is
+    /// read back by offset by the stages that need them ([`Texts::hold`],
+    /// [`Texts::restore`]); `refs[d]` says where document `d`'s text is
     /// (`None`: it cannot be read again, e.g. from CSV or a compressed file,
     /// and is kept). A document's text is in memory when it is not empty:
     /// no scanned document has an empty text.
@@ -575,15 +575,28 @@ impl Texts {
         Ok(ids.len() as u64)
     }
 
-    /// Lets go of the texts that can be read again, except where `keep`.
-    pub fn release(&self, docs: &mut [Document], keep: impl Fn(usize) -> bool + Sync) {
-        if let Texts::Dropped { refs, .. } = self {
-            docs.par_iter_mut()
-                .zip(refs.par_iter())
-                .enumerate()
-                .filter(|(d, (_, r))| r.is_some() && !keep(*d))
-                .for_each(|(_, (doc, _))| doc.text = String::new());
-        }
+    /// Holds the texts of the documents `wanted` marks and no others that
+    /// can be read again: lets the rest go, then reads back the wanted ones
+    /// not in memory ([`Texts::restore`]); returns how many it read.
+    pub fn hold(
+        &self,
+        docs: &mut [Document],
+        wanted: &[bool],
+        cfg: &crate::config::IngestConfig,
+    ) -> Result<u64> {
+        let Texts::Dropped { refs, .. } = self else {
+            return Ok(0);
+        };
+        docs.par_iter_mut()
+            .zip(refs.par_iter())
+            .zip(wanted.par_iter())
+            .filter(|((_, r), w)| r.is_some() && !**w)
+            .for_each(|((doc, _), _)| doc.text = String::new());
+        let ids: Vec<DocId> = (0..docs.len() as u32)
+            .map(DocId)
+            .filter(|d| wanted[d.index()])
+            .collect();
+        self.restore(docs, &ids, cfg)
     }
 }
 
@@ -720,12 +733,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
             }
         }
     }
-    texts.release(&mut docs, |d| aligned_docs[d]);
-    let wanted: Vec<DocId> = (0..docs.len() as u32)
-        .map(DocId)
-        .filter(|d| aligned_docs[d.index()])
-        .collect();
-    texts_reread += texts.restore(&mut docs, &wanted, &cfg.ingest)?;
+    texts_reread += texts.hold(&mut docs, &aligned_docs, &cfg.ingest)?;
     drop(aligned_docs);
     let align_cfg = AlignConfig {
         k: cfg.shingle.k,
@@ -980,11 +988,10 @@ fn reworded_view(
         global: global_stripped[d],
         k: cfg.shingle.k,
     };
-    let firsts: Vec<DocId> = (0..docs.len() as u32)
-        .map(DocId)
-        .filter(|d| place[d.index()].is_none_or(|o| o == *d))
+    let firsts: Vec<bool> = (0..docs.len())
+        .map(|d| place[d].is_none_or(|o| o.index() == d))
         .collect();
-    *reread += texts.restore(docs, &firsts, &cfg.ingest)?;
+    *reread += texts.hold(docs, &firsts, &cfg.ingest)?;
     drop(firsts);
     let mut view = {
         let t: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
@@ -1005,12 +1012,7 @@ fn reworded_view(
             third[d.index()] = true;
         }
     }
-    texts.release(docs, |d| third[d]);
-    let wanted: Vec<DocId> = (0..docs.len() as u32)
-        .map(DocId)
-        .filter(|d| third[d.index()])
-        .collect();
-    *reread += texts.restore(docs, &wanted, &cfg.ingest)?;
+    *reread += texts.hold(docs, &third, &cfg.ingest)?;
     {
         let t: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
         view.align_versions(&t, &furniture, &place, &versions, &cfg.reword);

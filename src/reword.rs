@@ -1223,6 +1223,24 @@ pub fn find_pairs<'b>(
     }
 }
 
+/// The documents [`Found::align_versions`] reads for these stories: each
+/// reworded version and every member of its story.
+pub fn version_docs(place: &[Placement], stories: &[Versions]) -> Vec<bool> {
+    let mut origin = vec![false; place.len()];
+    for (o, _) in stories {
+        origin[o.index()] = true;
+    }
+    // A member's placement is its origin (an origin's is itself).
+    let mut marked: Vec<bool> = place
+        .iter()
+        .map(|p| p.is_some_and(|o| origin[o.index()]))
+        .collect();
+    for u in stories.iter().flat_map(|(_, us)| us) {
+        marked[u.index()] = true;
+    }
+    marked
+}
+
 impl Found {
     /// The story origins of the shingle view with a reworded version among
     /// the pairs found, by origin: a document that is a reworded version of
@@ -1355,6 +1373,22 @@ mod tests {
         assert_eq!(pa, PUTIN_A);
         assert_eq!(pb, PUTIN_B);
         assert!(r.score > 0.2 && r.score < 1.0);
+    }
+
+    #[test]
+    fn version_docs_are_the_versions_and_their_stories_members() {
+        // Stories {0, 1} (origin 0) and {3, 4} (origin 3); 2 rewords 0.
+        let place = [
+            Some(DocId(0)),
+            Some(DocId(0)),
+            None,
+            Some(DocId(3)),
+            Some(DocId(3)),
+            None,
+        ];
+        let marked = version_docs(&place, &[(DocId(0), vec![DocId(2)])]);
+        assert_eq!(marked, [true, true, true, false, false, false]);
+        assert_eq!(version_docs(&place, &[]), [false; 6]);
     }
 
     #[test]

@@ -998,20 +998,7 @@ fn reworded_view(
         reword::find_pairs(&t, &furniture, &place, &cfg.reword)
     };
     let versions = view.versions(&place, &cfg.reword);
-    let story_of_origin: AHashMap<DocId, usize> = verbatim_stories
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.origin, i))
-        .collect();
-    let mut third = vec![false; docs.len()];
-    for (o, us) in &versions {
-        for &d in us
-            .iter()
-            .chain(&verbatim_stories[story_of_origin[o]].members)
-        {
-            third[d.index()] = true;
-        }
-    }
+    let third = reword::version_docs(&place, &versions);
     *reread += texts.hold(docs, &third, &cfg.ingest)?;
     {
         let t: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();

@@ -116,6 +116,7 @@ fn bench_stages(c: &mut Criterion) {
             wiretrace::fingerprint::candidates(
                 black_box(&corpus.sets),
                 &FingerprintConfig::default(),
+                &wiretrace::observe::Silent,
             )
         })
     });

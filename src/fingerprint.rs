@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::config::FingerprintConfig;
 use crate::lsh::CandidatePair;
+use crate::observe::Observer;
 use crate::shingle::{ShingleHash, ShingleSet};
 
 /// Whether a shingle hash is a fingerprint at this sampling rate.
@@ -38,9 +39,11 @@ pub struct FingerprintStats {
 }
 
 /// Candidate pairs sharing at least `min_shared` fingerprints.
+/// `obs` is told which part of the work runs.
 pub fn candidates(
     sets: &[ShingleSet],
     cfg: &FingerprintConfig,
+    obs: &dyn Observer,
 ) -> (Vec<CandidatePair>, FingerprintStats) {
     if cfg.sample == 0 || sets.is_empty() {
         return (Vec::new(), FingerprintStats::default());
@@ -53,6 +56,10 @@ pub fn candidates(
     let (mut lists, mut docs) = (Vec::<(u32, u32)>::new(), Vec::<u32>::new());
     let (mut keys, mut capped) = (0u64, 0u64);
     for quarter in 0..4u32 {
+        obs.step(
+            &format!("indexing sampled shingles, part {} of 4", quarter + 1),
+            None,
+        );
         // Postings (fingerprint, document) sorted by (hash, document), in
         // 256 parts (64 of them non-empty for a quarter).
         let parts = crate::shingle::sorted_parts(
@@ -100,6 +107,7 @@ pub fn candidates(
             capped += c;
         }
     }
+    obs.step("pairing articles that share sampled shingles", None);
     let pairs = pairs_sharing(n, &docs, &lists, cfg.min_shared);
     (
         pairs,
@@ -238,6 +246,7 @@ pub fn union(a: Vec<CandidatePair>, b: Vec<CandidatePair>) -> Vec<CandidatePair>
 mod tests {
     use super::*;
     use crate::document::DocId;
+    use crate::observe::Silent;
 
     fn pair(a: u32, b: u32) -> CandidatePair {
         CandidatePair {
@@ -261,14 +270,14 @@ mod tests {
             s.dedup();
         }
         let sets = vec![a, c, b];
-        let (pairs, stats) = candidates(&sets, &FingerprintConfig::default());
+        let (pairs, stats) = candidates(&sets, &FingerprintConfig::default(), &Silent);
         assert_eq!(pairs, [pair(0, 2)]);
         assert!(stats.fingerprints > 500);
         let capped = FingerprintConfig {
             max_df: 1,
             ..FingerprintConfig::default()
         };
-        assert!(candidates(&sets, &capped).0.is_empty());
+        assert!(candidates(&sets, &capped, &Silent).0.is_empty());
     }
 
     #[test]
@@ -295,7 +304,7 @@ mod tests {
             set(&[fp[3], fp[4], fp[5]]),
             set(&[fp[4], fp[5]]),
         ];
-        let (pairs, stats) = candidates(&sets, &FingerprintConfig::default());
+        let (pairs, stats) = candidates(&sets, &FingerprintConfig::default(), &Silent);
         assert_eq!(pairs, [pair(0, 1), pair(3, 4), pair(4, 5)]);
         assert_eq!(stats.fingerprints, 6);
     }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod ingest;
 pub mod lsh;
 pub mod minhash;
+pub mod observe;
 pub mod report;
 pub mod reword;
 pub mod scan;

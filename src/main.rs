@@ -13,6 +13,7 @@ use clap::Parser;
 
 use cli::{CalibrateArgs, Cli, Command, CompareArgs, EvalArgs, ScanArgs, SynthArgs};
 use wiretrace::align::PassageKind;
+use wiretrace::observe::{Observer, Stage};
 
 // Page faults are expensive on the VMs this runs on (~4 us per 4 KiB page
 // measured); mimalloc reuses freed pages across the scan's many mid-sized
@@ -70,17 +71,6 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let mut out = wiretrace::scan::scan(&args.input.inputs, &cfg, &term)?;
     let reporting = std::time::Instant::now();
-    // The page shows some texts in full and titles stories; read back those
-    // the scan let go.
-    // Without the page, only untitled story origins are read back (the
-    // summary titles them by their first words).
-    let html_budget = if args.no_html {
-        0
-    } else {
-        args.html_text_mb << 20
-    };
-    let need = wiretrace::html::texts_needed(&out, html_budget);
-    out.summary.texts_reread += out.restore_texts(&need, &cfg.ingest)?;
     if out.summary.records.read == 0 {
         eprintln!(
             "warning: no articles found in the inputs (directories are searched for .txt, .jsonl, .csv and .sgm files)"
@@ -92,6 +82,26 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             term.suppressed()
         );
     }
+    term.stage_start(Stage::Reports, "choosing the texts the reports show", None);
+    // The page shows some texts in full and titles stories; read back those
+    // the scan let go.
+    // Without the page, only untitled story origins are read back (the
+    // summary titles them by their first words).
+    let html_budget = if args.no_html {
+        0
+    } else {
+        args.html_text_mb << 20
+    };
+    let need = wiretrace::html::texts_needed(&out, html_budget);
+    out.summary.texts_reread += out.restore_texts(&need, &cfg.ingest, &term)?;
+    term.step(
+        if args.no_html {
+            "writing the tables"
+        } else {
+            "writing the tables and the page"
+        },
+        None,
+    );
     // The tables and the page are independent: written side by side, into
     // a directory that must exist before either starts.
     std::fs::create_dir_all(&args.out)
@@ -110,9 +120,12 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("writing {}", page.display()))
         },
     );
+    term.stage_end(Stage::Reports);
     tables?;
     page?;
-    out.summary.timings.add_stage("reports", reporting);
+    out.summary
+        .timings
+        .add_stage(Stage::Reports.as_str(), reporting);
     wiretrace::report::write_summary(&args.out, &out)
         .with_context(|| format!("writing reports to {}", args.out.display()))?;
     let text = wiretrace::report::render_summary(&out, &args.out);

@@ -6,13 +6,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressState, ProgressStyle};
 use wiretrace::ingest::BadRecord;
-use wiretrace::scan::{Observer, Stage};
+use wiretrace::observe::{Observer, Stage};
 
 /// Prints warnings (at most `max_warnings`, then a count) and draws bars.
 pub struct Terminal {
-    bar: Mutex<Option<ProgressBar>>,
+    /// The current stage and its step's bar.
+    bar: Mutex<Option<(Stage, ProgressBar)>>,
     show_bars: bool,
     warned: AtomicU64,
     max_warnings: u64,
@@ -33,8 +34,26 @@ impl Terminal {
     }
 
     fn with_bar(&self, f: impl FnOnce(&ProgressBar)) {
-        if let Some(bar) = self.bar.lock().expect("progress lock").as_ref() {
+        if let Some((_, bar)) = self.bar.lock().expect("progress lock").as_ref() {
             f(bar);
+        }
+    }
+
+    /// Replaces the bar with a new one for this step of `stage`: a fresh
+    /// bar never shows one step's count against another's length.
+    fn show(&self, stage: Stage, what: &str, total: Option<u64>) {
+        let mut slot = self.bar.lock().expect("progress lock");
+        if let Some((_, old)) = slot.take() {
+            old.finish_and_clear();
+        }
+        let bar = new_bar(stage, what, total);
+        bar.enable_steady_tick(Duration::from_millis(200));
+        *slot = Some((stage, bar));
+    }
+
+    fn finish(&self) {
+        if let Some((_, bar)) = self.bar.lock().expect("progress lock").take() {
+            bar.finish_and_clear();
         }
     }
 
@@ -62,29 +81,24 @@ impl Observer for Terminal {
         }
     }
 
-    fn stage_start(&self, stage: Stage, total: Option<u64>) {
+    fn stage_start(&self, stage: Stage, what: &str, total: Option<u64>) {
         if !self.show_bars {
             return;
         }
-        let bar = match total {
-            Some(n) => ProgressBar::new(n).with_style(
-                ProgressStyle::with_template(
-                    "{prefix:>11} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}",
-                )
-                .expect("template")
-                .progress_chars("=> "),
-            ),
-            None => ProgressBar::new_spinner().with_style(
-                ProgressStyle::with_template(
-                    "{prefix:>11} {spinner} {human_pos} articles ({per_sec}), {msg}, {elapsed}",
-                )
-                .expect("template"),
-            ),
-        };
-        bar.set_prefix(stage.as_str());
         self.bytes.store(0, Ordering::Relaxed);
-        bar.enable_steady_tick(Duration::from_millis(200));
-        *self.bar.lock().expect("progress lock") = Some(bar);
+        self.show(stage, what, total);
+    }
+
+    fn step(&self, what: &str, total: Option<u64>) {
+        let stage = self
+            .bar
+            .lock()
+            .expect("progress lock")
+            .as_ref()
+            .map(|b| b.0);
+        if let Some(stage) = stage {
+            self.show(stage, what, total);
+        }
     }
 
     fn input_bytes(&self, bytes: u64) {
@@ -113,8 +127,43 @@ impl Observer for Terminal {
     }
 
     fn stage_end(&self, _stage: Stage) {
-        if let Some(bar) = self.bar.lock().expect("progress lock").take() {
-            bar.finish_and_clear();
-        }
+        self.finish();
     }
+}
+
+impl Drop for Terminal {
+    /// A run that fails mid-stage leaves no bar above its error message.
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// Units per second, as a whole number with thousands separators.
+fn rate(state: &ProgressState, w: &mut dyn std::fmt::Write) {
+    let _ = write!(w, "{}/s", HumanCount(state.per_sec().round() as u64));
+}
+
+/// A bar for a step of `stage`: over `total` units when known (with the
+/// rate and the time left), else a spinner saying what runs. The read
+/// stage's spinner counts articles and its message is the bytes read.
+fn new_bar(stage: Stage, what: &str, total: Option<u64>) -> ProgressBar {
+    let template = match (total, stage) {
+        (Some(_), _) => "{prefix:>11} [{bar:25}] {human_pos}/{human_len} {msg}, {rate}, eta {eta}",
+        (None, Stage::Read) => {
+            "{prefix:>11} {spinner} {human_pos} articles ({rate}), {msg}, {elapsed}"
+        }
+        (None, _) => "{prefix:>11} {spinner} {msg}, {elapsed}",
+    };
+    let style = ProgressStyle::with_template(template)
+        .expect("template")
+        .with_key("rate", rate)
+        .progress_chars("=> ");
+    // Built whole before its first draw.
+    match total {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    }
+    .with_style(style)
+    .with_prefix(stage.as_str())
+    .with_message(what.to_string())
 }

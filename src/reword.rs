@@ -39,6 +39,7 @@ use crate::align::{Passage, PassageKind, to_chars};
 use crate::boilerplate::{Boilerplate, OutletIndex};
 use crate::config::RewordConfig;
 use crate::document::DocId;
+use crate::observe::Observer;
 use crate::shingle::{self, Token};
 use crate::verify::{Relation, intersection_size};
 
@@ -1156,14 +1157,17 @@ pub fn find_pairs<'b>(
     boiler: &(dyn Fn(usize) -> BoilerContext<'b> + Sync),
     place: &[Placement],
     cfg: &RewordConfig,
+    obs: &dyn Observer,
 ) -> Found {
     let stride = texts.len().div_ceil(cfg.idf_sample).max(1);
     // Each analysis is kept until the candidates are known: the documents
     // they involve are aligned from it instead of being analysed again.
-    let analysed: Vec<Analysed> = texts
-        .par_iter()
-        .enumerate()
-        .map(|(d, text)| {
+    obs.step("articles analysed", Some(texts.len() as u64));
+    let mut analysed: Vec<Analysed> = Vec::with_capacity(texts.len());
+    let chunk = crate::scan::progress_chunk(texts.len());
+    for (c, part) in texts.chunks(chunk).enumerate() {
+        analysed.par_extend(part.par_iter().enumerate().map(|(i, text)| {
+            let d = c * chunk + i;
             // A story of the shingle view takes part through its origin
             // alone: its copies' sentences would only lead to the origin.
             if place[d].is_some_and(|o| o.index() != d) {
@@ -1171,15 +1175,17 @@ pub fn find_pairs<'b>(
             }
             let sentences = with_cache(|cache| analyze(text, cache, Some(boiler(d))));
             let usable = sentences.iter().filter(|s| usable(s, cfg)).count() as u64;
-            let sample = (d % stride == 0).then(|| document_terms(&sentences));
+            let sample = d.is_multiple_of(stride).then(|| document_terms(&sentences));
             Analysed {
                 keys: sentence_keys(&sentences, cfg),
                 sample,
                 usable,
                 sentences,
             }
-        })
-        .collect();
+        }));
+        obs.advance(part.len() as u64, 0);
+    }
+    obs.step("pairing articles that share sentence keys", None);
     let mut stats = ViewStats {
         sentences: analysed.iter().map(|a| a.usable).sum(),
         ..ViewStats::default()
@@ -1207,14 +1213,16 @@ pub fn find_pairs<'b>(
         .enumerate()
         .map(|(d, (sentences, &inv))| inv.then(|| View::new(texts[d], sentences, &idf, cfg)))
         .collect();
-    let found: Vec<RewordedPair> = pairs
-        .par_iter()
-        .filter_map(|&(a, b)| {
+    obs.step("pairs aligned", Some(pairs.len() as u64));
+    let mut found: Vec<RewordedPair> = Vec::new();
+    for part in pairs.chunks(crate::scan::progress_chunk(pairs.len())) {
+        found.par_extend(part.par_iter().filter_map(|&(a, b)| {
             let (va, vb) = (views[a.index()].as_ref()?, views[b.index()].as_ref()?);
             let result = align_pair(va, vb, &idf, cfg);
             (!result.passages.is_empty()).then_some(RewordedPair { a, b, result })
-        })
-        .collect();
+        }));
+        obs.advance(part.len() as u64, 0);
+    }
     drop(views);
     Found {
         pairs: found,
@@ -1279,6 +1287,7 @@ impl Found {
         place: &[Placement],
         stories: &[Versions],
         cfg: &RewordConfig,
+        obs: &dyn Observer,
     ) {
         let mut members: AHashMap<DocId, Vec<DocId>> = AHashMap::new();
         for (d, p) in place.iter().enumerate() {
@@ -1291,35 +1300,45 @@ impl Found {
             .map(|(o, us)| (us.len() * members.get(o).map_or(0, |m| m.len() - 1)) as u64)
             .sum::<u64>();
         let idf = &self.idf;
-        self.pairs
-            .par_extend(stories.par_iter().flat_map_iter(|(o, us)| {
-                // The members are copies of one text: most of their sentences are
-                // analysed once per story.
-                let mut memo = SentenceMemo::default();
-                let mut view = |d: DocId| {
-                    let sentences = with_cache(|cache| {
-                        analyze_memo(texts[d.index()], cache, Some(boiler(d.index())), &mut memo)
-                    });
-                    View::new(texts[d.index()], sentences, idf, cfg)
-                };
-                let uviews: Vec<(DocId, View<'_>)> = us.iter().map(|&u| (u, view(u))).collect();
-                let mut out = Vec::new();
-                for &m in members.get(o).into_iter().flatten().filter(|&&m| m != *o) {
-                    let vm = view(m);
-                    for (u, vu) in &uviews {
-                        let (a, b) = ((*u).min(m), (*u).max(m));
-                        let result = if *u < m {
-                            align_pair(vu, &vm, idf, cfg)
-                        } else {
-                            align_pair(&vm, vu, idf, cfg)
-                        };
-                        if !result.passages.is_empty() {
-                            out.push(RewordedPair { a, b, result });
+        obs.step("stories with reworded versions", Some(stories.len() as u64));
+        // Stories vary in size: small chunks keep both threads busy.
+        for part in stories.chunks((stories.len() / 64).max(64)) {
+            self.pairs
+                .par_extend(part.par_iter().flat_map_iter(|(o, us)| {
+                    // The members are copies of one text: most of their sentences are
+                    // analysed once per story.
+                    let mut memo = SentenceMemo::default();
+                    let mut view = |d: DocId| {
+                        let sentences = with_cache(|cache| {
+                            analyze_memo(
+                                texts[d.index()],
+                                cache,
+                                Some(boiler(d.index())),
+                                &mut memo,
+                            )
+                        });
+                        View::new(texts[d.index()], sentences, idf, cfg)
+                    };
+                    let uviews: Vec<(DocId, View<'_>)> = us.iter().map(|&u| (u, view(u))).collect();
+                    let mut out = Vec::new();
+                    for &m in members.get(o).into_iter().flatten().filter(|&&m| m != *o) {
+                        let vm = view(m);
+                        for (u, vu) in &uviews {
+                            let (a, b) = ((*u).min(m), (*u).max(m));
+                            let result = if *u < m {
+                                align_pair(vu, &vm, idf, cfg)
+                            } else {
+                                align_pair(&vm, vu, idf, cfg)
+                            };
+                            if !result.passages.is_empty() {
+                                out.push(RewordedPair { a, b, result });
+                            }
                         }
                     }
-                }
-                out
-            }));
+                    out
+                }));
+            obs.advance(part.len() as u64, 0);
+        }
     }
 
     /// The pairs with passages, by `(a, b)`, and what the view did.

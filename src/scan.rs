@@ -27,7 +27,7 @@ use crate::config::{AlignConfig, ScanConfig};
 use crate::document::{DocId, Document};
 use crate::error::{Result, SkipReason};
 use crate::fingerprint;
-use crate::ingest::{self, BadRecord, Item};
+use crate::ingest::{self, Item};
 use crate::lsh;
 use crate::minhash::Sketcher;
 use crate::report;
@@ -35,64 +35,7 @@ use crate::reword;
 use crate::shingle::{self, ShingleSet};
 use crate::verify::{self, Match, Relation};
 
-/// A pipeline stage, for progress reporting and timings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    /// Reading, tokenising and shingling.
-    Read,
-    /// Finding boilerplate shingles.
-    Boilerplate,
-    /// Building MinHash signatures.
-    Sketch,
-    /// Banding signatures into candidate pairs.
-    Lsh,
-    /// Shared-passage candidates from sampled fingerprints.
-    Passages,
-    /// Scoring candidates.
-    Verify,
-    /// The reword-tolerant sentence view.
-    Reword,
-    /// Grouping matches into stories.
-    Stories,
-    /// Aligning shared passages.
-    Align,
-}
-
-impl Stage {
-    /// Name used in summaries and progress bars.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Read => "read",
-            Stage::Boilerplate => "boilerplate",
-            Stage::Sketch => "sketch",
-            Stage::Lsh => "lsh",
-            Stage::Passages => "passages",
-            Stage::Verify => "verify",
-            Stage::Reword => "reword",
-            Stage::Stories => "stories",
-            Stage::Align => "align",
-        }
-    }
-}
-
-/// Receives progress and bad-record notices. All methods default to nothing.
-pub trait Observer: Sync {
-    /// A record was skipped.
-    fn bad_record(&self, _bad: &BadRecord) {}
-    /// A stage starts; `total` is its unit count when known.
-    fn stage_start(&self, _stage: Stage, _total: Option<u64>) {}
-    /// The input's size in bytes, when every input is a plain file (sent
-    /// before reading starts, for an estimate of the time left).
-    fn input_bytes(&self, _bytes: u64) {}
-    /// Units (documents or pairs) and bytes done since the last call.
-    fn advance(&self, _units: u64, _bytes: u64) {}
-    /// The current stage is done.
-    fn stage_end(&self, _stage: Stage) {}
-}
-
-/// An observer that ignores everything.
-pub struct Silent;
-impl Observer for Silent {}
+pub use crate::observe::{Observer, Silent, Stage};
 
 /// Counts of records, by fate.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -292,8 +235,9 @@ impl ScanOutput {
         &mut self,
         wanted: &[DocId],
         cfg: &crate::config::IngestConfig,
+        obs: &dyn Observer,
     ) -> Result<u64> {
-        self.texts.restore(&mut self.docs, wanted, cfg)
+        self.texts.restore(&mut self.docs, wanted, cfg, obs)
     }
 }
 
@@ -543,13 +487,14 @@ pub enum Texts {
 
 impl Texts {
     /// Reads back into `docs` the texts of `wanted` that are not in memory;
-    /// returns how many it read. Fails when an input file changed since it
-    /// was read.
+    /// returns how many it read (shown to `obs` as a step of the current
+    /// stage). Fails when an input file changed since it was read.
     pub fn restore(
         &self,
         docs: &mut [Document],
         wanted: &[DocId],
         cfg: &crate::config::IngestConfig,
+        obs: &dyn Observer,
     ) -> Result<u64> {
         let Texts::Dropped { sources, refs } = self else {
             return Ok(0);
@@ -568,7 +513,10 @@ impl Texts {
                 (r.source, r.offset, docs[d.index()].id.as_str())
             })
             .collect();
-        let read = ingest::reread_texts(sources, cfg, &triples)?;
+        if !triples.is_empty() {
+            obs.step("texts read back", Some(triples.len() as u64));
+        }
+        let read = ingest::reread_texts(sources, cfg, &triples, obs)?;
         for (d, text) in ids.iter().zip(read) {
             docs[d.index()].text = text;
         }
@@ -583,6 +531,7 @@ impl Texts {
         docs: &mut [Document],
         wanted: &[bool],
         cfg: &crate::config::IngestConfig,
+        obs: &dyn Observer,
     ) -> Result<u64> {
         let Texts::Dropped { refs, .. } = self else {
             return Ok(0);
@@ -596,8 +545,32 @@ impl Texts {
             .map(DocId)
             .filter(|d| wanted[d.index()])
             .collect();
-        self.restore(docs, &ids, cfg)
+        self.restore(docs, &ids, cfg, obs)
     }
+}
+
+/// Holds for each stage the texts it needs ([`Texts::hold`]), shows the
+/// re-reads as a step of the stage, and counts them.
+struct Holder<'a> {
+    texts: &'a Texts,
+    cfg: &'a crate::config::IngestConfig,
+    obs: &'a dyn Observer,
+    /// Texts read back so far.
+    reread: u64,
+}
+
+impl Holder<'_> {
+    fn hold(&mut self, docs: &mut [Document], wanted: &[bool]) -> Result<()> {
+        self.reread += self.texts.hold(docs, wanted, self.cfg, self.obs)?;
+        Ok(())
+    }
+}
+
+/// Units of work between two progress updates of a data-parallel loop over
+/// `n` items: about 64 updates, in chunks large enough that the pause
+/// between chunks costs nothing measurable.
+pub(crate) fn progress_chunk(n: usize) -> usize {
+    (n / 64).max(4096)
 }
 
 /// Runs the whole pipeline.
@@ -605,7 +578,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     cfg.validate()?;
     let mut clock = Clock::new();
 
-    obs.stage_start(Stage::Read, None);
+    obs.stage_start(Stage::Read, "reading", None);
     // Texts are let go once shingled. The reworded view reads back the
     // documents it analyses, and alignment those of the pairs it aligns
     // (`texts_reread` counts them all).
@@ -615,37 +588,51 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         counts: records,
         texts,
     } = read_and_shingle(inputs, cfg, obs)?;
-    let mut texts_reread = 0;
+    let mut holder = Holder {
+        texts: &texts,
+        cfg: &cfg.ingest,
+        obs,
+        reread: 0,
+    };
     obs.stage_end(Stage::Read);
     clock.lap(Stage::Read);
 
-    obs.stage_start(Stage::Boilerplate, Some(docs.len() as u64));
+    obs.stage_start(Stage::Boilerplate, "counting shingles by outlet", None);
     let outlets = outlet_indices(&docs);
     let boiler = boilerplate::detect(&sets, &outlets, &cfg.boilerplate);
-    let global_stripped: Vec<bool> = sets
-        .par_iter_mut()
-        .zip(outlets.par_iter())
-        .map(|(s, &o)| boiler.strip(s, o))
-        .collect();
-    obs.advance(docs.len() as u64, 0);
+    obs.step("articles stripped", Some(docs.len() as u64));
+    let mut global_stripped: Vec<bool> = Vec::with_capacity(docs.len());
+    let chunk = progress_chunk(docs.len());
+    for (sets, outlets) in sets.chunks_mut(chunk).zip(outlets.chunks(chunk)) {
+        global_stripped.par_extend(
+            sets.par_iter_mut()
+                .zip(outlets.par_iter())
+                .map(|(s, &o)| boiler.strip(s, o)),
+        );
+        obs.advance(sets.len() as u64, 0);
+    }
     obs.stage_end(Stage::Boilerplate);
     clock.lap(Stage::Boilerplate);
 
-    obs.stage_start(Stage::Sketch, Some(docs.len() as u64));
+    obs.stage_start(Stage::Sketch, "finding identical articles", None);
     // Identical shingle sets: only the first of each takes part in pairing;
     // the copies get its relations afterwards.
     let dup_of = identical_sets(&sets);
+    obs.step("articles sketched", Some(docs.len() as u64));
     let sketcher = Sketcher::new(cfg.sketch.num_perm, cfg.sketch.seed);
-    let signatures: Vec<Option<Vec<u32>>> = sets
-        .par_iter()
-        .zip(dup_of.par_iter())
-        .map(|(s, dup)| (!s.is_empty() && dup.is_none()).then(|| sketcher.sketch(s)))
-        .collect();
-    obs.advance(docs.len() as u64, 0);
+    let mut signatures: Vec<Option<Vec<u32>>> = Vec::with_capacity(docs.len());
+    for (sets, dups) in sets.chunks(chunk).zip(dup_of.chunks(chunk)) {
+        signatures.par_extend(
+            sets.par_iter()
+                .zip(dups.par_iter())
+                .map(|(s, dup)| (!s.is_empty() && dup.is_none()).then(|| sketcher.sketch(s))),
+        );
+        obs.advance(sets.len() as u64, 0);
+    }
     obs.stage_end(Stage::Sketch);
     clock.lap(Stage::Sketch);
 
-    obs.stage_start(Stage::Lsh, None);
+    obs.stage_start(Stage::Lsh, "banding signatures into candidate pairs", None);
     let banding = lsh::optimal_banding(
         cfg.lsh.threshold,
         cfg.sketch.num_perm,
@@ -666,14 +653,14 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     obs.stage_end(Stage::Lsh);
     clock.lap(Stage::Lsh);
 
-    obs.stage_start(Stage::Passages, None);
+    obs.stage_start(Stage::Passages, "indexing sampled shingles", None);
     let copies: Vec<(usize, ShingleSet)> = dup_of
         .iter()
         .enumerate()
         .filter(|(_, r)| r.is_some())
         .map(|(d, _)| (d, std::mem::take(&mut sets[d])))
         .collect();
-    let (passage_pairs, fp_stats) = fingerprint::candidates(&sets, &cfg.fingerprint);
+    let (passage_pairs, fp_stats) = fingerprint::candidates(&sets, &cfg.fingerprint, obs);
     for (d, set) in copies {
         sets[d] = set;
     }
@@ -682,20 +669,26 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     obs.stage_end(Stage::Passages);
     clock.lap(Stage::Passages);
 
-    obs.stage_start(Stage::Verify, Some(candidates.len() as u64));
-    let mut matches = verify::verify(&candidates, &sets, &cfg.verify);
+    obs.stage_start(
+        Stage::Verify,
+        "candidate pairs",
+        Some(candidates.len() as u64),
+    );
+    let mut matches = Vec::new();
+    for chunk in candidates.chunks(progress_chunk(candidates.len())) {
+        matches.append(&mut verify::verify(chunk, &sets, &cfg.verify));
+        obs.advance(chunk.len() as u64, 0);
+    }
     let identical_copies = with_copies(&mut matches, &dup_of, &sets, cfg.lsh.bucket_cap);
     matches.sort_unstable_by_key(|m| (m.a, m.b));
-    obs.advance(candidates.len() as u64, 0);
     obs.stage_end(Stage::Verify);
     clock.lap(Stage::Verify);
 
-    obs.stage_start(Stage::Reword, None);
+    obs.stage_start(Stage::Reword, "placing articles in stories", None);
     let (reworded, reword_stats) = if cfg.reword.enabled {
         reworded_view(
             &mut docs,
-            &texts,
-            &mut texts_reread,
+            &mut holder,
             &sets,
             &outlets,
             &global_stripped,
@@ -709,7 +702,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     obs.stage_end(Stage::Reword);
     clock.lap(Stage::Reword);
 
-    obs.stage_start(Stage::Stories, None);
+    obs.stage_start(Stage::Stories, "grouping matches into stories", None);
     let stories = stories_of(&docs, &sets, &matches);
     let story_of = story_index(docs.len(), &stories);
     // The last use of the shingle sets: they go before alignment.
@@ -721,7 +714,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
 
     let align_pairs = pairs_to_align(&matches, &stories, &story_of);
     let pairs_total = align_pairs.iter().map(|g| g.1.len() as u64).sum();
-    obs.stage_start(Stage::Align, Some(pairs_total));
+    obs.stage_start(Stage::Align, "choosing the texts to align", None);
     // Only the documents of the pairs to align keep (or get back) their
     // texts; the reports read them too.
     let mut aligned_docs = vec![false; docs.len()];
@@ -733,13 +726,14 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
             }
         }
     }
-    texts_reread += texts.hold(&mut docs, &aligned_docs, &cfg.ingest)?;
+    holder.hold(&mut docs, &aligned_docs)?;
     drop(aligned_docs);
     let align_cfg = AlignConfig {
         k: cfg.shingle.k,
         ..cfg.align.clone()
     };
     let passages = if cfg.align.enabled {
+        obs.step("pairs aligned", Some(pairs_total));
         let aligned = align_all(
             &align_pairs,
             &docs,
@@ -771,7 +765,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
             Texts::Dropped { refs, .. } => refs.iter().filter(|r| r.is_some()).count() as u64,
             Texts::Kept => 0,
         },
-        texts_reread,
+        texts_reread: holder.reread,
         identical_copies,
         lsh_bands: banding.bands,
         lsh_rows: banding.rows,
@@ -959,13 +953,11 @@ fn with_copies(
 ///
 /// Texts are read back as the view needs them: first every document that
 /// is not a copy in a story, then, for its third phase, the members of the
-/// stories with a reworded version (the others are let go again);
-/// `reread` counts them.
+/// stories with a reworded version (the others are let go again).
 #[allow(clippy::too_many_arguments)]
 fn reworded_view(
     docs: &mut [Document],
-    texts: &Texts,
-    reread: &mut u64,
+    holder: &mut Holder<'_>,
     sets: &[ShingleSet],
     outlets: &[boilerplate::OutletIndex],
     global_stripped: &[bool],
@@ -991,18 +983,19 @@ fn reworded_view(
     let firsts: Vec<bool> = (0..docs.len())
         .map(|d| place[d].is_none_or(|o| o.index() == d))
         .collect();
-    *reread += texts.hold(docs, &firsts, &cfg.ingest)?;
+    holder.hold(docs, &firsts)?;
     drop(firsts);
+    let obs = holder.obs;
     let mut view = {
         let t: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
-        reword::find_pairs(&t, &furniture, &place, &cfg.reword)
+        reword::find_pairs(&t, &furniture, &place, &cfg.reword, obs)
     };
     let versions = view.versions(&place, &cfg.reword);
     let third = reword::version_docs(&place, &versions);
-    *reread += texts.hold(docs, &third, &cfg.ingest)?;
+    holder.hold(docs, &third)?;
     {
         let t: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
-        view.align_versions(&t, &furniture, &place, &versions, &cfg.reword);
+        view.align_versions(&t, &furniture, &place, &versions, &cfg.reword, obs);
     }
     let (found, stats) = view.finish();
     let mut added = Vec::new();

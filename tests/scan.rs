@@ -716,18 +716,130 @@ fn a_file_changed_during_the_scan_is_named_not_misread() {
     assert_eq!(out.summary.texts_dropped, 300);
     let d = wiretrace::document::DocId(5);
     assert!(out.docs[5].text.is_empty());
-    assert_eq!(out.restore_texts(&[d], &cfg.ingest).unwrap(), 1);
+    assert_eq!(
+        out.restore_texts(&[d], &cfg.ingest, &wiretrace::scan::Silent)
+            .unwrap(),
+        1
+    );
     assert_eq!(out.docs[5].text.len(), out.text_len(d));
     assert!(out.docs[5].text.len() > 100);
     // Shift every record by one byte: the offsets now point elsewhere.
     let data = std::fs::read(&corpus).unwrap();
     std::fs::write(&corpus, [b"\n".as_slice(), &data].concat()).unwrap();
     let err = out
-        .restore_texts(&[wiretrace::document::DocId(9)], &cfg.ingest)
+        .restore_texts(
+            &[wiretrace::document::DocId(9)],
+            &cfg.ingest,
+            &wiretrace::scan::Silent,
+        )
         .unwrap_err()
         .to_string();
     assert!(
         err.contains("c.jsonl") && err.contains("changed during the scan"),
         "{err}"
     );
+}
+
+/// What a scan told its observer, in order.
+#[derive(Debug, PartialEq)]
+enum Event {
+    Start(wiretrace::observe::Stage),
+    Step(String, Option<u64>),
+    Advance(u64),
+    End(wiretrace::observe::Stage),
+}
+
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<Event>>);
+
+impl wiretrace::observe::Observer for Recorder {
+    fn stage_start(&self, stage: wiretrace::observe::Stage, what: &str, total: Option<u64>) {
+        let mut e = self.0.lock().unwrap();
+        e.push(Event::Start(stage));
+        e.push(Event::Step(what.to_string(), total));
+    }
+    fn step(&self, what: &str, total: Option<u64>) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(Event::Step(what.to_string(), total));
+    }
+    fn advance(&self, units: u64, _bytes: u64) {
+        self.0.lock().unwrap().push(Event::Advance(units));
+    }
+    fn stage_end(&self, stage: wiretrace::observe::Stage) {
+        self.0.lock().unwrap().push(Event::End(stage));
+    }
+}
+
+/// Every stage shows progress: each step with a known total is advanced to
+/// exactly that total before the next step, and the texts read back add up
+/// to `texts_reread`.
+#[test]
+fn every_counted_step_reaches_its_total() {
+    use wiretrace::observe::Stage;
+    let w = Workdir::new();
+    let corpus = w.synth("c.jsonl", 400, 3);
+    let cfg = wiretrace::config::ScanConfig::default();
+    let rec = Recorder::default();
+    let out = wiretrace::scan::scan(std::slice::from_ref(&corpus), &cfg, &rec).unwrap();
+    let events = rec.0.into_inner().unwrap();
+    let stages: Vec<Stage> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Start(s) => Some(*s),
+            _ => None,
+        })
+        .collect();
+    use Stage::*;
+    assert_eq!(
+        stages,
+        [
+            Read,
+            Boilerplate,
+            Sketch,
+            Lsh,
+            Passages,
+            Verify,
+            Reword,
+            Stories,
+            Align
+        ]
+    );
+    let (mut open, mut step, mut done) = (None, None::<(String, Option<u64>)>, 0u64);
+    let (mut counted_steps, mut read_back) = (0, 0);
+    let mut close = |step: &Option<(String, Option<u64>)>, done: u64| {
+        if let Some((what, Some(total))) = step {
+            assert_eq!(done, *total, "step {what:?}");
+            counted_steps += 1;
+            if what == "texts read back" {
+                read_back += total;
+            }
+        }
+    };
+    for e in &events {
+        match e {
+            Event::Start(s) => {
+                assert!(open.is_none(), "{s:?} starts inside {open:?}");
+                open = Some(*s);
+            }
+            Event::Step(what, total) => {
+                assert!(open.is_some(), "step {what:?} outside a stage");
+                close(&step, done);
+                (step, done) = (Some((what.clone(), *total)), 0);
+            }
+            Event::Advance(n) => done += n,
+            Event::End(s) => {
+                assert_eq!(open, Some(*s));
+                close(&step, done);
+                (open, step, done) = (None, None, 0);
+            }
+        }
+    }
+    assert!(open.is_none());
+    // Read is a spinner; boilerplate, sketch, verify, two reword steps and
+    // align count at least, plus the re-reads.
+    assert!(counted_steps >= 7, "{counted_steps} counted steps");
+    assert!(read_back > 0);
+    assert_eq!(read_back, out.summary.texts_reread);
 }

@@ -448,6 +448,7 @@ pub fn reread_texts(
     sources: &[Source],
     cfg: &IngestConfig,
     wanted: &[(u32, u64, &str)],
+    obs: &dyn crate::observe::Observer,
 ) -> Result<Vec<String>> {
     use rayon::prelude::*;
     let names = field_names(&cfg.fields);
@@ -457,7 +458,9 @@ pub fn reread_texts(
         .par_chunks(REREAD_CHUNK)
         .map(|chunk| {
             let mut reader = Rereader::new(sources, &names);
-            chunk.iter().map(|&i| reader.text(wanted[i])).collect()
+            let texts = chunk.iter().map(|&i| reader.text(wanted[i])).collect();
+            obs.advance(chunk.len() as u64, 0);
+            texts
         })
         .collect();
     // In file order, so the error reported does not depend on timing.
@@ -603,7 +606,7 @@ mod tests {
             .map(|&i| (wanted[i].0, wanted[i].1, wanted[i].2.as_str()))
             .collect();
         let cfg = IngestConfig::default();
-        let texts = reread_texts(&sources, &cfg, &triples).unwrap();
+        let texts = reread_texts(&sources, &cfg, &triples, &crate::observe::Silent).unwrap();
         assert_eq!(texts.len(), m);
         for (k, &i) in order.iter().enumerate() {
             assert_eq!(texts[k], wanted[i].3);
@@ -616,7 +619,9 @@ mod tests {
         );
         bad[late].2 = "nope";
         bad[early].2 = "nope";
-        let err = reread_texts(&sources, &cfg, &bad).unwrap_err().to_string();
+        let err = reread_texts(&sources, &cfg, &bad, &crate::observe::Silent)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("f0.jsonl") && err.contains("f0-5"), "{err}");
     }
 }

@@ -259,7 +259,7 @@ fn load_pair(
     }
     let sources = ingest::discover(&args.inputs, &cfg.ingest)?;
     let (mut a, mut b) = (None, None);
-    ingest::read_sources(&sources, &cfg.ingest, &mut |item| {
+    ingest::read_sources(&sources, &cfg.ingest, None, &mut |item| {
         if let Item::Doc(d, _) = item {
             if d.id == args.a && a.is_none() {
                 a = Some(d.clone());

@@ -345,6 +345,9 @@ impl Clock {
 
 const BATCH: usize = 512;
 
+/// Longest text buffer (in bytes of capacity) handed back to the reader.
+const RECYCLED_TEXT: usize = 64 << 10;
+
 /// Reads every input and returns documents with their raw shingle sets,
 /// and the record counts. Texts that can be read again by offset are let go
 /// once shingled (see [`Texts`]).
@@ -368,33 +371,37 @@ pub fn read_and_shingle(
     let mut sets = Vec::new();
     let mut refs: Vec<Option<TextRef>> = Vec::new();
     let sources_ref = &sources;
+    // Texts let go go back to the reader, which fills them again.
+    let (give_back, recycled) = crossbeam_channel::bounded::<String>(4 * BATCH);
+    let recycled = &recycled;
     let skipped = std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut skipped: BTreeMap<SkipReason, u64> = BTreeMap::new();
             let mut batch = Vec::with_capacity(BATCH);
-            let result = ingest::read_sources(sources_ref, &cfg.ingest, &mut |item| {
-                match item {
-                    Item::Doc(doc, location) => {
-                        let len = doc.text.len() as u32;
-                        let at = location.offset.map(|offset| TextRef {
-                            source: location.source as u32,
-                            offset,
-                            len,
-                        });
-                        batch.push((doc, at));
-                        if batch.len() >= BATCH {
-                            // A closed channel means the consumer stopped; nothing to do.
-                            let _ =
-                                tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            let result =
+                ingest::read_sources(sources_ref, &cfg.ingest, Some(recycled), &mut |item| {
+                    match item {
+                        Item::Doc(doc, location) => {
+                            let len = doc.text.len() as u32;
+                            let at = location.offset.map(|offset| TextRef {
+                                source: location.source as u32,
+                                offset,
+                                len,
+                            });
+                            batch.push((doc, at));
+                            if batch.len() >= BATCH {
+                                // A closed channel means the consumer stopped; nothing to do.
+                                let _ = tx
+                                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                            }
+                        }
+                        Item::Bad(bad) => {
+                            obs.bad_record(&bad);
+                            *skipped.entry(bad.reason).or_default() += 1;
                         }
                     }
-                    Item::Bad(bad) => {
-                        obs.bad_record(&bad);
-                        *skipped.entry(bad.reason).or_default() += 1;
-                    }
-                }
-                Ok(())
-            });
+                    Ok(())
+                });
             if !batch.is_empty() {
                 let _ = tx.send(batch);
             }
@@ -411,7 +418,12 @@ pub fn read_and_shingle(
                 // A text that can be read again is let go once shingled;
                 // the stages that need it read it back (`Texts::restore`).
                 if at.is_some() {
-                    doc.text = String::new();
+                    let text = std::mem::take(&mut doc.text);
+                    // A full pool, or a text too long to be worth holding,
+                    // is simply freed.
+                    if text.capacity() <= RECYCLED_TEXT {
+                        let _ = give_back.try_send(text);
+                    }
                 }
                 refs.push(at);
                 docs.push(doc);

@@ -6,13 +6,18 @@ use std::io::BufRead;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
-use super::{RawFields, RawSink, StreamError, field_names};
+use super::{RawFields, RawSink, Recycled, StreamError, field_names};
 use crate::config::FieldMap;
 use crate::error::SkipReason;
 
+/// Reads the records of `stream`. Each text is written into a string from
+/// `recycled` when one is waiting there (a text the consumer let go), so a
+/// large dump does not allocate, and the kernel does not zero, fresh memory
+/// for every record's text.
 pub(crate) fn read(
     mut stream: Box<dyn BufRead + Send>,
     fields: &FieldMap,
+    recycled: Option<&Recycled>,
     sink: &mut RawSink<'_>,
 ) -> Result<(), StreamError> {
     let names = field_names(fields);
@@ -34,7 +39,8 @@ pub(crate) fn read(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let raw = parse_line(line, &names).map(|mut r| {
+        let buf = recycled.and_then(|r| r.try_recv().ok()).unwrap_or_default();
+        let raw = parse_line_into(line, &names, buf).map(|mut r| {
             r.offset = Some(start);
             r
         });
@@ -55,14 +61,23 @@ pub(crate) fn parse_line(
     line: &[u8],
     names: &[&str; 6],
 ) -> Result<RawFields, (SkipReason, String)> {
-    let text = std::str::from_utf8(line).map_err(|e| {
+    parse_line_into(line, names, String::new())
+}
+
+/// [`parse_line`], writing the text into `buf` (cleared first).
+fn parse_line_into(
+    line: &[u8],
+    names: &[&str; 6],
+    buf: String,
+) -> Result<RawFields, (SkipReason, String)> {
+    let line = std::str::from_utf8(line).map_err(|e| {
         (
             SkipReason::InvalidUtf8,
             format!("invalid UTF-8 at byte {}", e.valid_up_to()),
         )
     })?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let raw = Picker { names }
+    let mut de = serde_json::Deserializer::from_str(line);
+    let raw = Picker { names, text: buf }
         .deserialize(&mut de)
         .and_then(|raw| de.end().map(|()| raw))
         .map_err(|e| (SkipReason::MalformedJson, e.to_string()))?;
@@ -71,6 +86,8 @@ pub(crate) fn parse_line(
 
 struct Picker<'n> {
     names: &'n [&'n str; 6],
+    /// Where the text goes.
+    text: String,
 }
 
 impl<'de> DeserializeSeed<'de> for Picker<'_> {
@@ -89,10 +106,17 @@ impl<'de> Visitor<'de> for Picker<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFields, A::Error> {
         let mut raw = RawFields::default();
+        let mut buf = Some(self.text);
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let slot = match self.names.iter().position(|n| *n == key) {
                 Some(0) => &mut raw.id,
-                Some(1) => &mut raw.text,
+                Some(1) => {
+                    // A repeated key: the last value wins, as for the others.
+                    let mut b = buf.take().unwrap_or_default();
+                    b.clear();
+                    raw.text = map.next_value_seed(TextInto(b))?.0;
+                    continue;
+                }
                 Some(2) => &mut raw.title,
                 Some(3) => &mut raw.outlet,
                 Some(4) => &mut raw.date,
@@ -110,6 +134,45 @@ impl<'de> Visitor<'de> for Picker<'_> {
 
 /// A string, a number (kept as its JSON spelling), a bool, or null.
 struct Scalar(Option<String>);
+
+/// A [`Scalar`] written into the given (empty) string.
+struct TextInto(String);
+
+impl<'de> DeserializeSeed<'de> for TextInto {
+    type Value = Scalar;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+        struct V(String);
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, a number or null")
+            }
+            fn visit_str<E: de::Error>(mut self, v: &str) -> Result<Scalar, E> {
+                self.0.push_str(v);
+                Ok(Scalar(Some(self.0)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+                Ok(Scalar(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+                Ok(Scalar(None))
+            }
+        }
+        d.deserialize_any(V(self.0))
+    }
+}
 
 impl<'de> de::Deserialize<'de> for Scalar {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -163,6 +226,32 @@ mod tests {
         assert_eq!(raw.id.as_deref(), Some("7"));
         assert_eq!(raw.text.as_deref(), Some("café"));
         assert_eq!(raw.outlet, None);
+    }
+
+    #[test]
+    fn a_recycled_buffer_holds_only_the_new_text() {
+        let used = String::from("an earlier, longer text that must not leak into the next one");
+        let raw = parse_line_into(
+            br#"{"id": "b", "text": "short \"new\" text"}"#,
+            &names(),
+            used,
+        )
+        .unwrap();
+        assert_eq!(raw.text.as_deref(), Some(r#"short "new" text"#));
+        let raw = parse_line_into(br#"{"id": "c", "text": 42}"#, &names(), "old".into()).unwrap();
+        assert_eq!(raw.text.as_deref(), Some("42"));
+        let raw = parse_line_into(br#"{"id": "d", "text": null}"#, &names(), "old".into()).unwrap();
+        assert_eq!(raw.text, None);
+        let raw = parse_line_into(br#"{"id": "e"}"#, &names(), "old".into()).unwrap();
+        assert_eq!(raw.text, None);
+        // A repeated key: the last value wins.
+        let raw = parse_line_into(
+            br#"{"text": "one", "id": "f", "text": "two"}"#,
+            &names(),
+            "old".into(),
+        )
+        .unwrap();
+        assert_eq!(raw.text.as_deref(), Some("two"));
     }
 
     #[test]

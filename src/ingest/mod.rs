@@ -245,19 +245,26 @@ fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
 pub fn read_sources(
     sources: &[Source],
     cfg: &IngestConfig,
+    recycled: Option<&Recycled>,
     sink: &mut dyn FnMut(Item) -> Result<()>,
 ) -> Result<()> {
     let mut reader = Reader::new(cfg);
+    reader.recycled = recycled;
     for (index, source) in sources.iter().enumerate() {
         reader.read_source(index, source, sink)?;
     }
     Ok(())
 }
 
+/// Strings the consumer of the records hands back once it has let a text
+/// go: the JSONL reader writes later texts into them instead of allocating.
+pub type Recycled = crossbeam_channel::Receiver<String>;
+
 /// Validates raw records into documents and remembers ids for duplicate detection.
 pub struct Reader<'a> {
     cfg: &'a IngestConfig,
     seen: AHashSet<String>,
+    recycled: Option<&'a Recycled>,
 }
 
 impl<'a> Reader<'a> {
@@ -266,6 +273,7 @@ impl<'a> Reader<'a> {
         Reader {
             cfg,
             seen: AHashSet::new(),
+            recycled: None,
         }
     }
 
@@ -320,7 +328,12 @@ impl<'a> Reader<'a> {
                 let raw = read_text(stream, source.text_id.clone().unwrap_or_default());
                 emit(self, 0, raw).map_err(StreamError::Stop)
             }
-            Format::Jsonl => jsonl::read(stream, &fields, &mut |line, raw| emit(self, line, raw)),
+            Format::Jsonl => {
+                let recycled = self.recycled;
+                jsonl::read(stream, &fields, recycled, &mut |line, raw| {
+                    emit(self, line, raw)
+                })
+            }
             Format::Csv => csv_input::read(stream, &fields, &mut |line, raw| emit(self, line, raw)),
             Format::ReutersSgml => sgml::read(stream, &mut |line, raw| emit(self, line, raw)),
         };

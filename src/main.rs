@@ -64,6 +64,13 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let cfg = args.config()?;
     set_threads(args.threads)?;
     let term = progress::Terminal::new(args.quiet, args.max_warnings);
+    // Checked before the scan, so it fails at once rather than after a long run.
+    if args.out.exists() && !args.out.is_dir() {
+        anyhow::bail!(
+            "invalid setting --out {}: it is a file, not a directory",
+            args.out.display()
+        );
+    }
     if cfg.memory_limit.is_some() {
         // Sorted runs are written there (as unnamed temporary files).
         std::fs::create_dir_all(&args.out)

@@ -362,6 +362,15 @@ fn fatal_errors_name_the_flag_or_path() {
     let o = w.run(&["scan", "Cargo.toml", "--out", "x"]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("unknown input format"));
+    // Before any reading: the summary line never comes.
+    let o = w.run(&["scan", "fixtures/seeds", "--out", "Cargo.toml"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("--out") && stderr(&o).contains("not a directory"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("records"));
 }
 
 /// Everything but the timings of summary.json.

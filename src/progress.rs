@@ -1,4 +1,4 @@
-//! Terminal progress for the binary: an indicatif bar per stage on stderr
+//! Terminal progress for the binary: an indicatif bar per step of each stage on stderr
 //! when stderr is a terminal, and warnings for bad records.
 
 use std::io::IsTerminal;

@@ -471,18 +471,21 @@ struct Analysed {
     sentences: Vec<Sentence>,
 }
 
-/// Document pairs `(a, b, hits)`, `a < b`, sorted and distinct, that share
-/// `hits >= min_hits` sentence band keys in buckets of at most `cap`
+/// Document pairs `(a, b)`, `a < b`, sorted and distinct, that share at
+/// least `min_hits` sentence band keys in buckets of at most `cap`
 /// documents. `place` stands each story of the shingle view in as its
 /// origin: a sentence of a 50-copy story is one entry, not 1,225 settled
 /// pairs, and a reworded copy is paired with the story's origin once, its
-/// hits with every member counted together.
+/// hits with every member counted together. Hits are counted per document
+/// against the buckets' document lists, as the passage index counts shared
+/// fingerprints ([`crate::fingerprint`]): no table of every pair of every
+/// bucket is built.
 pub fn candidate_pairs(
     keys: &[Vec<u32>],
     place: &[Placement],
     cap: usize,
     min_hits: usize,
-) -> (Vec<(DocId, DocId, u32)>, CandidateStats) {
+) -> (Vec<(DocId, DocId)>, CandidateStats) {
     let mut flat: Vec<u64> = keys
         .par_iter()
         .enumerate()
@@ -493,69 +496,67 @@ pub fn candidate_pairs(
         keys: flat.len() as u64,
         ..Default::default()
     };
-    // Bucket boundaries, found in parallel over fixed chunks.
+    // Bucket boundaries, found in parallel.
     let starts: Vec<usize> = (0..flat.len())
         .into_par_iter()
         .filter(|&i| i == 0 || flat[i] >> 32 != flat[i - 1] >> 32)
         .collect();
-    // Expanded per thread into one vector, with one scratch list of the
-    // bucket's documents (most buckets hold one document and cost nothing).
-    let (mut pairs, capped) = starts
+    // Each bucket's documents, each as its story's origin, once, ascending;
+    // gathered per thread as (start, length) lists over one document vector.
+    type Lists = (Vec<(u32, u32)>, Vec<u32>, u64);
+    let parts: Vec<Lists> = starts
         .par_iter()
         .enumerate()
         .fold(
-            || (Vec::new(), 0u64, Vec::new()),
-            |(mut out, mut capped, mut docs): (Vec<u64>, u64, Vec<u64>), (r, &s)| {
+            || (Vec::new(), Vec::new(), 0u64),
+            |(mut lists, mut docs, mut capped): Lists, (r, &s)| {
                 let e = starts.get(r + 1).copied().unwrap_or(flat.len());
                 if e - s < 2 {
-                    return (out, capped, docs);
+                    return (lists, docs, capped);
                 }
-                // Each document as its story's origin, once.
-                docs.clear();
+                let from = docs.len();
                 docs.extend(flat[s..e].iter().map(|x| {
                     let d = (x & 0xffff_ffff) as usize;
-                    place
-                        .get(d)
-                        .copied()
-                        .flatten()
-                        .map_or(d as u64, |o| u64::from(o.0))
+                    place.get(d).copied().flatten().map_or(d as u32, |o| o.0)
                 }));
-                docs.sort_unstable();
-                docs.dedup();
-                if docs.len() > cap {
-                    capped += 1;
-                } else {
-                    for (i, &a) in docs.iter().enumerate() {
-                        out.extend(docs[i + 1..].iter().map(|&b| (a << 32) | b));
+                docs[from..].sort_unstable();
+                let mut kept = from;
+                for i in from..docs.len() {
+                    if i == from || docs[i] != docs[kept - 1] {
+                        docs[kept] = docs[i];
+                        kept += 1;
                     }
                 }
-                (out, capped, docs)
+                docs.truncate(kept);
+                let len = kept - from;
+                if len > cap {
+                    capped += 1;
+                    docs.truncate(from);
+                } else if len < 2 {
+                    docs.truncate(from);
+                } else {
+                    lists.push((from as u32, len as u32));
+                }
+                (lists, docs, capped)
             },
         )
-        .map(|(out, capped, _)| (out, capped))
-        .reduce(
-            || (Vec::new(), 0),
-            |(mut a, ca), (mut b, cb)| {
-                if a.len() < b.len() {
-                    std::mem::swap(&mut a, &mut b);
-                }
-                a.append(&mut b);
-                (a, ca + cb)
-            },
-        );
+        .collect();
     drop(flat);
-    stats.capped_buckets = capped;
-    pairs.par_sort_unstable();
-    let pairs = pairs
-        .chunk_by(|x, y| x == y)
-        .filter(|run| run.len() >= min_hits)
-        .map(|run| {
-            (
-                DocId((run[0] >> 32) as u32),
-                DocId(run[0] as u32),
-                run.len() as u32,
-            )
-        })
+    let (mut lists, mut docs) = (Vec::new(), Vec::new());
+    for (part_lists, part_docs, capped) in parts {
+        let base = docs.len() as u32;
+        lists.extend(
+            part_lists
+                .into_iter()
+                .map(|(start, len)| (base + start, len)),
+        );
+        docs.extend_from_slice(&part_docs);
+        stats.capped_buckets += capped;
+    }
+    let min_hits = u32::try_from(min_hits).unwrap_or(u32::MAX);
+    let pairs = crate::fingerprint::pairs_sharing(keys.len(), &docs, &lists, min_hits)
+        .into_iter()
+        .map(|p| (p.a, p.b))
         .collect();
     (pairs, stats)
 }
@@ -1193,9 +1194,8 @@ pub fn find_pairs<'b>(
     let idf = Idf::from_term_sets(analysed.iter().filter_map(|a| a.sample.as_deref()));
     let (keys, kept): (Vec<Vec<u32>>, Vec<Vec<Sentence>>) =
         analysed.into_iter().map(|a| (a.keys, a.sentences)).unzip();
-    let (found, cstats) = candidate_pairs(&keys, place, cfg.bucket_cap, cfg.min_hits);
+    let (pairs, cstats) = candidate_pairs(&keys, place, cfg.bucket_cap, cfg.min_hits);
     drop(keys);
-    let pairs: Vec<(DocId, DocId)> = found.into_iter().map(|(a, b, _)| (a, b)).collect();
     stats.band_keys = cstats.keys;
     stats.capped_buckets = cstats.capped_buckets;
     stats.candidates = pairs.len() as u64;
@@ -1468,8 +1468,24 @@ mod tests {
     fn candidate_pairs_come_from_shared_keys_and_respect_the_cap() {
         let keys = vec![vec![1, 2], vec![2, 3], vec![3], vec![9], vec![9], vec![9]];
         let (pairs, stats) = candidate_pairs(&keys, &[None; 6], 2, 1);
-        assert_eq!(pairs, [(DocId(0), DocId(1), 1), (DocId(1), DocId(2), 1)]);
+        assert_eq!(pairs, [(DocId(0), DocId(1)), (DocId(1), DocId(2))]);
         assert_eq!(stats.capped_buckets, 1);
+        // Two hits needed: only 0 and 1 share two keys. A story's copies
+        // count as its origin: 3 stands in for 4, and 5 shares 7 and 8
+        // with the story (one key through each member).
+        let keys = vec![
+            vec![1, 2],
+            vec![1, 2, 3],
+            vec![3],
+            vec![7],
+            vec![8],
+            vec![7, 8],
+        ];
+        let (pairs, _) = candidate_pairs(&keys, &[None; 6], 20, 2);
+        assert_eq!(pairs, [(DocId(0), DocId(1))]);
+        let place = [None, None, None, Some(DocId(3)), Some(DocId(3)), None];
+        let (pairs, _) = candidate_pairs(&keys, &place, 20, 2);
+        assert_eq!(pairs, [(DocId(0), DocId(1)), (DocId(3), DocId(5))]);
     }
 
     #[test]

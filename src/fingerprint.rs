@@ -96,13 +96,7 @@ pub fn candidates(
             })
             .collect();
         for (part_lists, part_docs, k, c) in found {
-            let base = docs.len() as u32;
-            lists.extend(
-                part_lists
-                    .into_iter()
-                    .map(|(start, len)| (base + start, len)),
-            );
-            docs.extend_from_slice(&part_docs);
+            append_lists((&mut lists, &mut docs), part_lists, &part_docs);
             keys += k;
             capped += c;
         }
@@ -116,6 +110,23 @@ pub fn candidates(
             capped,
         },
     )
+}
+
+/// Appends one part's document lists (`(start, length)` into `part_docs`)
+/// to the lists of the whole (into `whole.1`), for [`pairs_sharing`].
+pub(crate) fn append_lists(
+    whole: (&mut Vec<(u32, u32)>, &mut Vec<u32>),
+    part_lists: Vec<(u32, u32)>,
+    part_docs: &[u32],
+) {
+    let (lists, docs) = whole;
+    let base = docs.len() as u32;
+    lists.extend(
+        part_lists
+            .into_iter()
+            .map(|(start, len)| (base + start, len)),
+    );
+    docs.extend_from_slice(part_docs);
 }
 
 /// Pairs of documents that occur together in at least `min_count` of the

@@ -544,13 +544,7 @@ pub fn candidate_pairs(
     drop(flat);
     let (mut lists, mut docs) = (Vec::new(), Vec::new());
     for (part_lists, part_docs, capped) in parts {
-        let base = docs.len() as u32;
-        lists.extend(
-            part_lists
-                .into_iter()
-                .map(|(start, len)| (base + start, len)),
-        );
-        docs.extend_from_slice(&part_docs);
+        crate::fingerprint::append_lists((&mut lists, &mut docs), part_lists, &part_docs);
         stats.capped_buckets += capped;
     }
     let min_hits = u32::try_from(min_hits).unwrap_or(u32::MAX);

@@ -167,3 +167,46 @@ fn new_bar(stage: Stage, what: &str, total: Option<u64>) -> ProgressBar {
     .with_prefix(stage.as_str())
     .with_message(what.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indicatif::{InMemoryTerm, ProgressDrawTarget};
+
+    /// What a bar for this step draws after `done` units.
+    fn drawn(stage: Stage, what: &str, total: Option<u64>, done: u64) -> String {
+        let term = InMemoryTerm::new(2, 160);
+        let bar = new_bar(stage, what, total);
+        bar.set_draw_target(ProgressDrawTarget::term_like(Box::new(term.clone())));
+        bar.inc(done);
+        bar.tick();
+        term.contents()
+    }
+
+    #[test]
+    fn a_counted_step_shows_its_count_total_and_unit() {
+        let shown = drawn(Stage::Verify, "candidate pairs", Some(2000), 1500);
+        assert!(shown.trim_start().starts_with("verify ["), "{shown}");
+        assert!(shown.contains("1,500/2,000 candidate pairs, "), "{shown}");
+        assert!(shown.contains("/s, eta "), "{shown}");
+    }
+
+    #[test]
+    fn a_spinner_names_what_runs_and_the_read_stage_counts_articles() {
+        let shown = drawn(
+            Stage::Lsh,
+            "banding signatures into candidate pairs",
+            None,
+            0,
+        );
+        assert!(shown.contains("lsh"), "{shown}");
+        assert!(
+            shown.contains("banding signatures into candidate pairs, "),
+            "{shown}"
+        );
+        assert!(!shown.contains("articles"), "{shown}");
+        let shown = drawn(Stage::Read, "reading", None, 1234);
+        assert!(shown.contains("1,234 articles ("), "{shown}");
+        assert!(shown.contains("), reading, "), "{shown}");
+    }
+}

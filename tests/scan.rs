@@ -852,3 +852,54 @@ fn every_counted_step_reaches_its_total() {
     assert!(read_back > 0);
     assert_eq!(read_back, out.summary.texts_reread);
 }
+
+/// The README's example is what the scan prints (but its time and memory)
+/// and what `pairs.csv` holds for the rows it greps.
+#[test]
+fn the_readme_example_is_what_the_scan_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let example = readme
+        .split("$ wiretrace scan fixtures/seeds fixtures/relations/corpus.jsonl --out out/\n")
+        .nth(1)
+        .expect("the example in the README");
+    let (printed, rest) = example
+        .split_once("\n$ grep")
+        .expect("the grep in the example");
+    let grepped: Vec<&str> = rest
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    let w = Workdir::new();
+    let out = w.path("out");
+    let o = w.run(&[
+        "scan",
+        "fixtures/seeds",
+        "fixtures/relations/corpus.jsonl",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let timeless = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("reports in "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(timeless(&stdout(&o)), timeless(printed));
+    let pairs = std::fs::read_to_string(out.join("pairs.csv")).unwrap();
+    let wanted: Vec<&str> = pairs
+        .lines()
+        .filter(|l| {
+            [
+                "truncated,wire",
+                "followup,wire",
+                "rerun,wire",
+                "reworded,wire",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+        })
+        .collect();
+    assert_eq!(wanted, grepped);
+}

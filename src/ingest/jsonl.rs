@@ -114,7 +114,7 @@ impl<'de> Visitor<'de> for Picker<'_> {
                     // A repeated key: the last value wins, as for the others.
                     let mut b = buf.take().unwrap_or_default();
                     b.clear();
-                    raw.text = map.next_value_seed(TextInto(b))?.0;
+                    raw.text = map.next_value_seed(ScalarInto(b))?.0;
                     continue;
                 }
                 Some(2) => &mut raw.title,
@@ -135,10 +135,11 @@ impl<'de> Visitor<'de> for Picker<'_> {
 /// A string, a number (kept as its JSON spelling), a bool, or null.
 struct Scalar(Option<String>);
 
-/// A [`Scalar`] written into the given (empty) string.
-struct TextInto(String);
+/// A [`Scalar`] written into the given (empty) string: a recycled text
+/// buffer, or a new one for every other field.
+struct ScalarInto(String);
 
-impl<'de> DeserializeSeed<'de> for TextInto {
+impl<'de> DeserializeSeed<'de> for ScalarInto {
     type Value = Scalar;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
         struct V(String);
@@ -176,38 +177,7 @@ impl<'de> DeserializeSeed<'de> for TextInto {
 
 impl<'de> de::Deserialize<'de> for Scalar {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Scalar;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string, a number or null")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar(Some(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
-                Ok(Scalar(Some(v)))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-                Ok(Scalar(Some(v.to_string())))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-                Ok(Scalar(Some(v.to_string())))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-                Ok(Scalar(Some(v.to_string())))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-                Ok(Scalar(Some(v.to_string())))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
-                Ok(Scalar(None))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
-                Ok(Scalar(None))
-            }
-        }
-        d.deserialize_any(V)
+        ScalarInto(String::new()).deserialize(d)
     }
 }
 

@@ -1143,8 +1143,8 @@ pub type Versions = (DocId, Vec<DocId>);
 /// when its sentences share keys like any other pair. `boiler(d)` is
 /// document `d`'s boilerplate as its shingle set saw it.
 ///
-/// `texts` needs only the documents that are not copies in a story (`place`
-/// names another origin): the others' entries are not read. The third phase
+/// `texts` needs only the documents [`analysed_docs`] marks (those that
+/// are not copies in a story): the others' entries are not read. The third phase
 /// ([`Found::align_versions`]) reads the members of the stories that
 /// [`Found::versions`] names.
 pub fn find_pairs<'b>(
@@ -1165,7 +1165,7 @@ pub fn find_pairs<'b>(
             let d = c * chunk + i;
             // A story of the shingle view takes part through its origin
             // alone: its copies' sentences would only lead to the origin.
-            if place[d].is_some_and(|o| o.index() != d) {
+            if !analysed_doc(place, d) {
                 return Analysed::default();
             }
             let sentences = with_cache(|cache| analyze(text, cache, Some(boiler(d))));
@@ -1223,6 +1223,18 @@ pub fn find_pairs<'b>(
         idf,
         stats,
     }
+}
+
+/// Whether [`find_pairs`] analyses document `d`: it is in no story of the
+/// shingle view, or it is its story's origin (a copy takes part through
+/// its origin alone).
+fn analysed_doc(place: &[Placement], d: usize) -> bool {
+    place[d].is_none_or(|o| o.index() == d)
+}
+
+/// The documents [`find_pairs`] reads (see [`analysed_doc`]).
+pub fn analysed_docs(place: &[Placement]) -> Vec<bool> {
+    (0..place.len()).map(|d| analysed_doc(place, d)).collect()
 }
 
 /// The documents [`Found::align_versions`] reads for these stories: each
@@ -1389,7 +1401,7 @@ mod tests {
     }
 
     #[test]
-    fn version_docs_are_the_versions_and_their_stories_members() {
+    fn each_phase_reads_the_documents_it_names() {
         // Stories {0, 1} (origin 0) and {3, 4} (origin 3); 2 rewords 0.
         let place = [
             Some(DocId(0)),
@@ -1402,6 +1414,11 @@ mod tests {
         let marked = version_docs(&place, &[(DocId(0), vec![DocId(2)])]);
         assert_eq!(marked, [true, true, true, false, false, false]);
         assert_eq!(version_docs(&place, &[]), [false; 6]);
+        // The first phase reads the origins and the documents in no story.
+        assert_eq!(
+            analysed_docs(&place),
+            [true, false, true, true, false, true]
+        );
     }
 
     #[test]

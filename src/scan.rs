@@ -992,9 +992,7 @@ fn reworded_view(
         global: global_stripped[d],
         k: cfg.shingle.k,
     };
-    let firsts: Vec<bool> = (0..docs.len())
-        .map(|d| place[d].is_none_or(|o| o.index() == d))
-        .collect();
+    let firsts = reword::analysed_docs(&place);
     holder.hold(docs, &firsts)?;
     drop(firsts);
     let obs = holder.obs;

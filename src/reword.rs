@@ -502,48 +502,39 @@ pub fn candidate_pairs(
         .filter(|&i| i == 0 || flat[i] >> 32 != flat[i - 1] >> 32)
         .collect();
     // Each bucket's documents, each as its story's origin, once, ascending;
-    // gathered per thread as (start, length) lists over one document vector.
-    type Lists = (Vec<(u32, u32)>, Vec<u32>, u64);
+    // gathered per thread as (start, length) lists over one document vector,
+    // through a scratch list (most buckets hold one document).
+    type Lists = (Vec<(u32, u32)>, Vec<u32>, u64, Vec<u32>);
     let parts: Vec<Lists> = starts
         .par_iter()
         .enumerate()
         .fold(
-            || (Vec::new(), Vec::new(), 0u64),
-            |(mut lists, mut docs, mut capped): Lists, (r, &s)| {
+            || (Vec::new(), Vec::new(), 0u64, Vec::new()),
+            |(mut lists, mut docs, mut capped, mut bucket): Lists, (r, &s)| {
                 let e = starts.get(r + 1).copied().unwrap_or(flat.len());
                 if e - s < 2 {
-                    return (lists, docs, capped);
+                    return (lists, docs, capped, bucket);
                 }
-                let from = docs.len();
-                docs.extend(flat[s..e].iter().map(|x| {
+                bucket.clear();
+                bucket.extend(flat[s..e].iter().map(|x| {
                     let d = (x & 0xffff_ffff) as usize;
                     place.get(d).copied().flatten().map_or(d as u32, |o| o.0)
                 }));
-                docs[from..].sort_unstable();
-                let mut kept = from;
-                for i in from..docs.len() {
-                    if i == from || docs[i] != docs[kept - 1] {
-                        docs[kept] = docs[i];
-                        kept += 1;
-                    }
-                }
-                docs.truncate(kept);
-                let len = kept - from;
-                if len > cap {
+                bucket.sort_unstable();
+                bucket.dedup();
+                if bucket.len() > cap {
                     capped += 1;
-                    docs.truncate(from);
-                } else if len < 2 {
-                    docs.truncate(from);
-                } else {
-                    lists.push((from as u32, len as u32));
+                } else if bucket.len() >= 2 {
+                    lists.push((docs.len() as u32, bucket.len() as u32));
+                    docs.extend_from_slice(&bucket);
                 }
-                (lists, docs, capped)
+                (lists, docs, capped, bucket)
             },
         )
         .collect();
     drop(flat);
     let (mut lists, mut docs) = (Vec::new(), Vec::new());
-    for (part_lists, part_docs, capped) in parts {
+    for (part_lists, part_docs, capped, _) in parts {
         crate::fingerprint::append_lists((&mut lists, &mut docs), part_lists, &part_docs);
         stats.capped_buckets += capped;
     }

@@ -39,10 +39,14 @@ impl Terminal {
         }
     }
 
-    /// Replaces the bar with a new one for this step of `stage`: a fresh
-    /// bar never shows one step's count against another's length.
-    fn show(&self, stage: Stage, what: &str, total: Option<u64>) {
+    /// Replaces the bar with a new one for this step of `stage` (`None`:
+    /// of the current stage, if a bar is shown): a fresh bar never shows
+    /// one step's count against another's length.
+    fn show(&self, stage: Option<Stage>, what: &str, total: Option<u64>) {
         let mut slot = self.bar.lock().expect("progress lock");
+        let Some(stage) = stage.or(slot.as_ref().map(|b| b.0)) else {
+            return;
+        };
         if let Some((_, old)) = slot.take() {
             old.finish_and_clear();
         }
@@ -86,19 +90,11 @@ impl Observer for Terminal {
             return;
         }
         self.bytes.store(0, Ordering::Relaxed);
-        self.show(stage, what, total);
+        self.show(Some(stage), what, total);
     }
 
     fn step(&self, what: &str, total: Option<u64>) {
-        let stage = self
-            .bar
-            .lock()
-            .expect("progress lock")
-            .as_ref()
-            .map(|b| b.0);
-        if let Some(stage) = stage {
-            self.show(stage, what, total);
-        }
+        self.show(None, what, total);
     }
 
     fn input_bytes(&self, bytes: u64) {

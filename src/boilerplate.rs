@@ -22,9 +22,12 @@
 //! Cost is bounded by the samples, not by the corpus: O(global_sample +
 //! outlets × outlet_sample) shingle sets are counted.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use crate::config::BoilerplateConfig;
+use crate::sets::SetSource;
 use crate::shingle::{ShingleHash, ShingleSet};
 
 /// Outlet index per document; `None` when the document has no outlet.
@@ -147,7 +150,7 @@ impl Boilerplate {
 }
 
 /// Shingles found in at least `min_count` of the given sets.
-fn frequent(sets: &[&ShingleSet], min_count: usize) -> Vec<ShingleHash> {
+fn frequent(sets: &[Cow<[ShingleHash]>], min_count: usize) -> Vec<ShingleHash> {
     let total: usize = sets.iter().map(|s| s.len()).sum();
     if total < 1 << 20 {
         let mut all: Vec<ShingleHash> = sets.iter().flat_map(|s| s.iter().copied()).collect();
@@ -158,7 +161,7 @@ fn frequent(sets: &[&ShingleSet], min_count: usize) -> Vec<ShingleHash> {
     crate::shingle::sorted_parts(
         sets,
         |h: &ShingleHash| *h,
-        |_, s: &&ShingleSet, emit| {
+        |_, s: &Cow<[ShingleHash]>, emit| {
             for &h in s.iter() {
                 emit(h);
             }
@@ -187,17 +190,17 @@ fn spaced<T: Copy>(items: &[T], n: usize) -> Vec<T> {
 }
 
 /// Finds boilerplate in a corpus.
-pub fn detect(
-    sets: &[ShingleSet],
+pub fn detect<S: SetSource + ?Sized>(
+    sets: &S,
     outlets: &[OutletIndex],
     cfg: &BoilerplateConfig,
 ) -> Boilerplate {
-    let n = sets.len();
+    let n = sets.doc_count();
     let max_df = cfg.effective_max_df(n);
     let all: Vec<usize> = (0..n).collect();
-    let sample: Vec<&ShingleSet> = spaced(&all, cfg.global_sample.max(1))
-        .into_iter()
-        .map(|i| &sets[i])
+    let sample: Vec<Cow<[ShingleHash]>> = spaced(&all, cfg.global_sample.max(1))
+        .into_par_iter()
+        .map(|i| sets.set(i))
         .collect();
     // More than max_df of n documents ⇔ more than max_df·s/n of a sample of s.
     let threshold = (max_df as f64 * sample.len() as f64 / n.max(1) as f64).floor() as usize + 1;
@@ -224,10 +227,11 @@ pub fn detect(
                 if docs.len() < cfg.outlet_df {
                     return Vec::new();
                 }
-                let sample: Vec<&ShingleSet> = spaced(docs, cfg.outlet_sample.max(cfg.outlet_df))
-                    .into_iter()
-                    .map(|d| &sets[d])
-                    .collect();
+                let sample: Vec<Cow<[ShingleHash]>> =
+                    spaced(docs, cfg.outlet_sample.max(cfg.outlet_df))
+                        .into_iter()
+                        .map(|d| sets.set(d))
+                        .collect();
                 frequent(&sample, cfg.outlet_df)
             })
             .collect()

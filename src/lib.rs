@@ -22,6 +22,7 @@ pub mod observe;
 pub mod report;
 pub mod reword;
 pub mod scan;
+pub mod sets;
 pub mod shingle;
 pub mod spill;
 pub mod verify;

@@ -20,7 +20,7 @@ use crate::direct::DirectWriter;
 use crate::document::DocId;
 use crate::error::{Error, Result};
 use crate::scan::ScanOutput;
-use crate::shingle::ShingleSet;
+use crate::sets::SetSource;
 use crate::verify::{Match, Relation, intersection_size};
 
 /// Removes a report an earlier run left at `path`, if there is one: the
@@ -143,9 +143,9 @@ pub fn member_relation(out: &ScanOutput, d: DocId) -> (f64, &'static str) {
 
 /// [`member_relation`] from the related pairs (sorted by `(a, b)`) and the
 /// boilerplate-free shingle sets.
-pub fn relation_to_origin(
+pub fn relation_to_origin<S: SetSource + ?Sized>(
     matches: &[Match],
-    sets: &[ShingleSet],
+    sets: &S,
     origin: DocId,
     d: DocId,
 ) -> (f64, &'static str) {
@@ -166,11 +166,11 @@ pub fn relation_to_origin(
             (cov, m.relation.as_str())
         }
         Err(_) => {
-            let set = &sets[origin.index()];
+            let set = sets.set(origin.index());
             let cov = if set.is_empty() {
                 0.0
             } else {
-                intersection_size(set, &sets[d.index()]) as f64 / set.len() as f64
+                intersection_size(&set, &sets.set(d.index())) as f64 / set.len() as f64
             };
             (cov, "linked")
         }

@@ -28,11 +28,12 @@ use crate::document::{DocId, Document};
 use crate::error::{Result, SkipReason};
 use crate::fingerprint;
 use crate::ingest::{self, Item};
-use crate::lsh;
+use crate::lsh::{self, CandidatePair};
 use crate::minhash::Sketcher;
 use crate::report;
 use crate::reword;
-use crate::shingle::{self, ShingleSet};
+use crate::sets::{SetSource, Sets};
+use crate::shingle::{self, ShingleHash, ShingleSet};
 use crate::verify::{self, Match, Relation};
 
 pub use crate::observe::{Observer, Silent, Stage};
@@ -86,6 +87,9 @@ pub struct Summary {
     /// Sorted runs the LSH stage wrote to disk under `--memory-limit` (0:
     /// everything fit in memory).
     pub spill_runs: u64,
+    /// Bytes of shingle sets kept in a file under `--memory-limit` (0: the
+    /// sets were held in memory).
+    pub sets_on_disk_bytes: u64,
     /// Candidate pairs from shared passage fingerprints.
     pub candidates_passage: u64,
     /// Passage fingerprints over `--passage-max-df`, not expanded.
@@ -368,7 +372,11 @@ pub fn read_and_shingle(
     let k = cfg.shingle.k;
     let (tx, rx) = crossbeam_channel::bounded::<Vec<(Document, Option<TextRef>)>>(8);
     let mut docs = Vec::new();
-    let mut sets = Vec::new();
+    let mut sets = Sets::default();
+    // Under a memory limit the sets get a quarter of it, as do the band
+    // keys and candidate pairs; beyond it they go to a file.
+    let set_budget = cfg.memory_limit.map(|m| m / 4);
+    let spill_dir = cfg.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
     let mut refs: Vec<Option<TextRef>> = Vec::new();
     let sources_ref = &sources;
     // Texts let go go back to the reader, which fills them again.
@@ -407,7 +415,8 @@ pub fn read_and_shingle(
             }
             result.map(|()| skipped)
         });
-        for batch in rx {
+        let mut failed = None;
+        for batch in rx.iter() {
             let bytes: u64 = batch.iter().map(|d| d.0.text.len() as u64).sum();
             let n = batch.len() as u64;
             let mut shingled: Vec<ShingleSet> = batch
@@ -428,10 +437,19 @@ pub fn read_and_shingle(
                 refs.push(at);
                 docs.push(doc);
             }
-            sets.append(&mut shingled);
+            if let Err(e) = sets.append(&mut shingled, set_budget, &spill_dir) {
+                failed = Some(e);
+                break;
+            }
             obs.advance(n, bytes);
         }
-        reader.join().expect("reader thread panicked")
+        // The reader finishes on its own once nothing receives its batches.
+        drop(rx);
+        let read = reader.join().expect("reader thread panicked");
+        match failed {
+            Some(e) => Err(e),
+            None => read,
+        }
     })?;
     let mut counts = RecordCounts::default();
     for reason in SkipReason::ALL {
@@ -459,7 +477,7 @@ pub struct Shingled {
     /// Documents in `DocId` order (texts let go where `texts` says so).
     pub docs: Vec<Document>,
     /// Raw shingle set per document.
-    pub sets: Vec<ShingleSet>,
+    pub sets: Sets,
     /// Record accounting.
     pub counts: RecordCounts,
     /// Whether texts were kept.
@@ -612,34 +630,43 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     obs.stage_start(Stage::Boilerplate, "counting shingles by outlet", None);
     let outlets = outlet_indices(&docs);
     let boiler = boilerplate::detect(&sets, &outlets, &cfg.boilerplate);
+    sets.check()?;
     obs.step("articles stripped", Some(docs.len() as u64));
     let mut global_stripped: Vec<bool> = Vec::with_capacity(docs.len());
     let chunk = progress_chunk(docs.len());
-    for (sets, outlets) in sets.chunks_mut(chunk).zip(outlets.chunks(chunk)) {
+    sets.blocks_mut(chunk, |first, run| {
+        let outlets = &outlets[first..first + run.len()];
         global_stripped.par_extend(
-            sets.par_iter_mut()
+            run.par_iter_mut()
                 .zip(outlets.par_iter())
                 .map(|(s, &o)| boiler.strip(s, o)),
         );
-        obs.advance(sets.len() as u64, 0);
-    }
+        obs.advance(run.len() as u64, 0);
+    })?;
     obs.stage_end(Stage::Boilerplate);
     clock.lap(Stage::Boilerplate);
 
-    obs.stage_start(Stage::Sketch, "finding identical articles", None);
+    obs.stage_start(Stage::Sketch, "articles sketched", Some(docs.len() as u64));
     // Identical shingle sets: only the first of each takes part in pairing;
-    // the copies get its relations afterwards.
-    let dup_of = identical_sets(&sets);
-    obs.step("articles sketched", Some(docs.len() as u64));
+    // the copies get its relations afterwards. One pass finds them and
+    // sketches (copies are sketched too, then dropped: they are few).
     let sketcher = Sketcher::new(cfg.sketch.num_perm, cfg.sketch.seed);
     let mut signatures: Vec<Option<Vec<u32>>> = Vec::with_capacity(docs.len());
-    for (sets, dups) in sets.chunks(chunk).zip(dup_of.chunks(chunk)) {
+    let mut set_keys: Vec<(u64, usize)> = Vec::with_capacity(docs.len());
+    sets.blocks(chunk, |_, run| {
+        set_keys.par_extend(run.par_iter().map(|s| set_key(s)));
         signatures.par_extend(
-            sets.par_iter()
-                .zip(dups.par_iter())
-                .map(|(s, dup)| (!s.is_empty() && dup.is_none()).then(|| sketcher.sketch(s))),
+            run.par_iter()
+                .map(|s| (!s.is_empty()).then(|| sketcher.sketch(s))),
         );
-        obs.advance(sets.len() as u64, 0);
+        obs.advance(run.len() as u64, 0);
+    })?;
+    let dup_of = identical_sets(set_keys, &sets);
+    sets.check()?;
+    for (sig, dup) in signatures.iter_mut().zip(&dup_of) {
+        if dup.is_some() {
+            *sig = None;
+        }
     }
     obs.stage_end(Stage::Sketch);
     clock.lap(Stage::Sketch);
@@ -666,16 +693,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     clock.lap(Stage::Lsh);
 
     obs.stage_start(Stage::Passages, "indexing sampled shingles", None);
-    let copies: Vec<(usize, ShingleSet)> = dup_of
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.is_some())
-        .map(|(d, _)| (d, std::mem::take(&mut sets[d])))
-        .collect();
-    let (passage_pairs, fp_stats) = fingerprint::candidates(&sets, &cfg.fingerprint, obs);
-    for (d, set) in copies {
-        sets[d] = set;
-    }
+    let (passage_pairs, fp_stats) = passage_candidates(&mut sets, &dup_of, chunk, cfg, obs)?;
     let (candidates_lsh, candidates_passage) = (lsh_pairs.len() as u64, passage_pairs.len() as u64);
     let candidates = fingerprint::union(lsh_pairs, passage_pairs);
     obs.stage_end(Stage::Passages);
@@ -691,6 +709,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         matches.append(&mut verify::verify(chunk, &sets, &cfg.verify));
         obs.advance(chunk.len() as u64, 0);
     }
+    sets.check()?;
     let identical_copies = with_copies(&mut matches, &dup_of, &sets, cfg.lsh.bucket_cap);
     matches.sort_unstable_by_key(|m| (m.a, m.b));
     obs.stage_end(Stage::Verify);
@@ -719,7 +738,11 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     let story_of = story_index(docs.len(), &stories);
     // The last use of the shingle sets: they go before alignment.
     let member_relations = member_relations(docs.len(), &stories, &matches, &sets);
-    let too_short = sets.iter().filter(|s| s.is_empty()).count() as u64;
+    sets.check()?;
+    let too_short = (0..sets.doc_count())
+        .filter(|&d| sets.set_len(d) == 0)
+        .count() as u64;
+    let sets_on_disk_bytes = sets.bytes_on_disk();
     drop(sets);
     obs.stage_end(Stage::Stories);
     clock.lap(Stage::Stories);
@@ -786,6 +809,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         capped_bucket_sizes: buckets.capped_sizes.iter().take(20).copied().collect(),
         candidates_lsh,
         spill_runs: spill_runs as u64,
+        sets_on_disk_bytes,
         candidates_passage,
         capped_fingerprints: fp_stats.capped,
         candidates: candidates.len() as u64,
@@ -830,7 +854,7 @@ fn member_relations(
     n: usize,
     stories: &[Story],
     matches: &[Match],
-    sets: &[ShingleSet],
+    sets: &Sets,
 ) -> Vec<(f64, &'static str)> {
     let found: Vec<(DocId, (f64, &'static str))> = stories
         .par_iter()
@@ -847,30 +871,79 @@ fn member_relations(
     out
 }
 
+/// What [`identical_sets`] groups by: a hash of the set's hashes and its
+/// length.
+fn set_key(set: &[ShingleHash]) -> (u64, usize) {
+    let bytes: Vec<u8> = set.iter().flat_map(|h| h.to_le_bytes()).collect();
+    (xxhash_rust::xxh3::xxh3_64(&bytes), set.len())
+}
+
 /// For each document whose boilerplate-free shingle set equals an earlier
 /// document's, that document (the first of its group); `None` otherwise.
-/// Empty sets are never grouped.
-fn identical_sets(sets: &[ShingleSet]) -> Vec<Option<DocId>> {
-    let mut keyed: Vec<(u64, usize, u32)> = sets
-        .par_iter()
+/// Empty sets are never grouped. `keys` are the sets' [`set_key`]s.
+fn identical_sets(keys: Vec<(u64, usize)>, sets: &impl SetSource) -> Vec<Option<DocId>> {
+    let n = keys.len();
+    let mut keyed: Vec<(u64, usize, u32)> = keys
+        .into_iter()
         .enumerate()
-        .filter(|(_, s)| !s.is_empty())
-        .map(|(d, s)| {
-            let bytes: Vec<u8> = s.iter().flat_map(|h| h.to_le_bytes()).collect();
-            (xxhash_rust::xxh3::xxh3_64(&bytes), s.len(), d as u32)
-        })
+        .filter(|(_, (_, len))| *len > 0)
+        .map(|(d, (h, len))| (h, len, d as u32))
         .collect();
     keyed.par_sort_unstable();
-    let mut dup_of = vec![None; sets.len()];
+    let mut dup_of = vec![None; n];
     for run in keyed.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
         let first = run[0].2;
+        let first_set = sets.set(first as usize);
         for x in &run[1..] {
-            if sets[x.2 as usize] == sets[first as usize] {
+            if sets.set(x.2 as usize) == first_set {
                 dup_of[x.2 as usize] = Some(DocId(first));
             }
         }
     }
     dup_of
+}
+
+/// Candidate pairs from the passage index ([`fingerprint::candidates`]),
+/// which copies stay out of. Sets held in memory are indexed as they are;
+/// sets in a file are first cut down to their sampled shingles, one pass
+/// over the file, since the index reads only those.
+fn passage_candidates(
+    sets: &mut Sets,
+    dup_of: &[Option<DocId>],
+    chunk: usize,
+    cfg: &ScanConfig,
+    obs: &dyn Observer,
+) -> Result<(Vec<CandidatePair>, fingerprint::FingerprintStats)> {
+    if let Some(held) = sets.memory_mut() {
+        let copies: Vec<(usize, ShingleSet)> = dup_of
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_some())
+            .map(|(d, _)| (d, std::mem::take(&mut held[d])))
+            .collect();
+        let found = fingerprint::candidates(held, &cfg.fingerprint, obs);
+        for (d, set) in copies {
+            held[d] = set;
+        }
+        return Ok(found);
+    }
+    obs.step("reading sampled shingles back", Some(dup_of.len() as u64));
+    let sample = cfg.fingerprint.sample;
+    let mut sampled: Vec<ShingleSet> = Vec::with_capacity(dup_of.len());
+    sets.blocks(chunk, |first, run| {
+        let dups = &dup_of[first..first + run.len()];
+        sampled.par_extend(run.par_iter().zip(dups.par_iter()).map(|(s, dup)| {
+            if dup.is_some() || sample == 0 {
+                return Vec::new();
+            }
+            s.iter()
+                .copied()
+                .filter(|&h| fingerprint::is_fingerprint(h, sample))
+                .collect()
+        }));
+        obs.advance(run.len() as u64, 0);
+    })?;
+    Ok(fingerprint::candidates(&sampled, &cfg.fingerprint, obs))
 }
 
 /// Gives copies (see [`identical_sets`]) the relations of their first:
@@ -879,12 +952,7 @@ fn identical_sets(sets: &[ShingleSet]) -> Vec<Option<DocId>> {
 /// group is chained (each member a rerun of the next), so a text repeated
 /// 100,000 times costs linear time and still forms one story. Returns the
 /// number of copies.
-fn with_copies(
-    matches: &mut Vec<Match>,
-    dup_of: &[Option<DocId>],
-    sets: &[ShingleSet],
-    cap: usize,
-) -> u64 {
+fn with_copies(matches: &mut Vec<Match>, dup_of: &[Option<DocId>], sets: &Sets, cap: usize) -> u64 {
     let mut groups: BTreeMap<DocId, Vec<DocId>> = BTreeMap::new();
     for (d, r) in dup_of.iter().enumerate() {
         if let Some(r) = r {
@@ -919,7 +987,7 @@ fn with_copies(
     }
     let mut added = Vec::new();
     for (first, members) in &groups {
-        let shared = sets[first.index()].len() as u32;
+        let shared = sets.set_len(first.index()) as u32;
         if members.len() > cap {
             for w in members.windows(2) {
                 added.push(identical(w[0], w[1], shared));
@@ -970,7 +1038,7 @@ fn with_copies(
 fn reworded_view(
     docs: &mut [Document],
     holder: &mut Holder<'_>,
-    sets: &[ShingleSet],
+    sets: &Sets,
     outlets: &[boilerplate::OutletIndex],
     global_stripped: &[bool],
     boiler: &boilerplate::Boilerplate,
@@ -1026,8 +1094,8 @@ fn reworded_view(
                 ..verify::measure(
                     rp.a,
                     rp.b,
-                    &sets[rp.a.index()],
-                    &sets[rp.b.index()],
+                    &sets.set(rp.a.index()),
+                    &sets.set(rp.b.index()),
                     relation,
                 )
             }),
@@ -1211,11 +1279,11 @@ fn story_index(n: usize, stories: &[Story]) -> Vec<Option<u32>> {
 }
 
 /// Stories of these matches, origins ranked by [`origin_rank`].
-fn stories_of(docs: &[Document], sets: &[ShingleSet], matches: &[Match]) -> Vec<Story> {
+fn stories_of(docs: &[Document], sets: &Sets, matches: &[Match]) -> Vec<Story> {
     cluster::stories(
         docs.len(),
         matches,
-        |d| origin_rank(&docs[d.index()], sets[d.index()].len()),
+        |d| origin_rank(&docs[d.index()], sets.set_len(d.index())),
         |d| docs[d.index()].id.clone(),
     )
 }

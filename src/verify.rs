@@ -18,7 +18,8 @@ use rayon::prelude::*;
 use crate::config::VerifyConfig;
 use crate::document::DocId;
 use crate::lsh::CandidatePair;
-use crate::shingle::{ShingleHash, ShingleSet};
+use crate::sets::SetSource;
+use crate::shingle::ShingleHash;
 
 /// How two related documents relate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -219,10 +220,21 @@ pub fn measure(
 }
 
 /// Verifies every candidate in parallel; keeps candidate order.
-pub fn verify(pairs: &[CandidatePair], sets: &[ShingleSet], cfg: &VerifyConfig) -> Vec<Match> {
+///
+/// Pairs that share their first document (candidates are sorted) take its
+/// set once, which saves a read per pair when the sets are in a file.
+pub fn verify<S: SetSource + ?Sized>(
+    pairs: &[CandidatePair],
+    sets: &S,
+    cfg: &VerifyConfig,
+) -> Vec<Match> {
     pairs
-        .par_iter()
-        .filter_map(|p| score(p.a, p.b, &sets[p.a.index()], &sets[p.b.index()], cfg))
+        .par_chunk_by(|x, y| x.a == y.a)
+        .flat_map_iter(|run| {
+            let sa = sets.set(run[0].a.index());
+            run.iter()
+                .filter_map(move |p| score(p.a, p.b, &sa, &sets.set(p.b.index()), cfg))
+        })
         .collect()
 }
 

@@ -1,5 +1,5 @@
-//! `--memory-limit`: band keys and candidate pairs sorted on disk give the
-//! same reports as the in-memory path.
+//! `--memory-limit`: band keys and candidate pairs sorted on disk, and
+//! shingle sets kept in a file, give the same reports as the in-memory path.
 
 mod common;
 use common::*;
@@ -39,13 +39,20 @@ fn spilling_to_disk_gives_identical_reports() {
             "{f} differs between the in-memory and the spilled run"
         );
     }
-    let runs = |d: &std::path::Path| {
+    let summary = |d: &std::path::Path, key: &str| {
         let s: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap())
                 .unwrap();
-        s["spill_runs"].as_u64().unwrap()
+        s[key].as_u64().unwrap()
     };
+    let runs = |d: &std::path::Path| summary(d, "spill_runs");
     assert_eq!(runs(&mem), 0);
+    // The shingle sets went to a file too, and were read back from it.
+    assert_eq!(summary(&mem, "sets_on_disk_bytes"), 0);
+    assert!(
+        summary(&disk, "sets_on_disk_bytes") > 64 << 10,
+        "the sets were over a quarter of the limit"
+    );
     assert!(
         runs(&disk) > 10,
         "the small limit forced sorted runs: {}",

@@ -783,15 +783,27 @@ impl wiretrace::observe::Observer for Recorder {
 
 /// Every stage shows progress: each step with a known total is advanced to
 /// exactly that total before the next step, and the texts read back add up
-/// to `texts_reread`.
+/// to `texts_reread`; with the shingle sets in memory and in a file.
 #[test]
 fn every_counted_step_reaches_its_total() {
-    use wiretrace::observe::Stage;
     let w = Workdir::new();
     let corpus = w.synth("c.jsonl", 400, 3);
-    let cfg = wiretrace::config::ScanConfig::default();
+    let mut cfg = wiretrace::config::ScanConfig::default();
+    steps_reach_their_totals(&corpus, &cfg, false);
+    cfg.memory_limit = Some(64 << 10);
+    cfg.spill_dir = Some(w.path("."));
+    steps_reach_their_totals(&corpus, &cfg, true);
+}
+
+fn steps_reach_their_totals(
+    corpus: &std::path::Path,
+    cfg: &wiretrace::config::ScanConfig,
+    sets_on_disk: bool,
+) {
+    use wiretrace::observe::Stage;
     let rec = Recorder::default();
-    let out = wiretrace::scan::scan(std::slice::from_ref(&corpus), &cfg, &rec).unwrap();
+    let out = wiretrace::scan::scan(&[corpus.to_path_buf()], cfg, &rec).unwrap();
+    assert_eq!(out.summary.sets_on_disk_bytes > 0, sets_on_disk);
     let events = rec.0.into_inner().unwrap();
     let stages: Vec<Stage> = events
         .iter()

@@ -48,21 +48,8 @@ pub fn candidates(
     if cfg.sample == 0 || sets.is_empty() {
         return (Vec::new(), FingerprintStats::default());
     }
-    let n = sets.len();
-    // The hash space is indexed a quarter at a time (by the top two bits),
-    // so the postings of one quarter are held at once, and only the lists
-    // that pair documents are kept: at 1M articles the full postings were
-    // 0.7 GB beside their 0.35 GB of document ids.
-    let (mut lists, mut docs) = (Vec::<(u32, u32)>::new(), Vec::<u32>::new());
-    let (mut keys, mut capped) = (0u64, 0u64);
-    for quarter in 0..4u32 {
-        obs.step(
-            &format!("indexing sampled shingles, part {} of 4", quarter + 1),
-            None,
-        );
-        // Postings (fingerprint, document) sorted by (hash, document), in
-        // 256 parts (64 of them non-empty for a quarter).
-        let parts = crate::shingle::sorted_parts(
+    index(sets.len(), cfg, obs, |quarter| {
+        crate::shingle::sorted_parts(
             sets,
             |p: &(ShingleHash, u32)| p.0,
             |d, set: &ShingleSet, emit| {
@@ -72,13 +59,113 @@ pub fn candidates(
                     }
                 }
             },
+        )
+    })
+}
+
+/// The fingerprints of a corpus, gathered document by document and kept
+/// apart by quarter of the hash space, for [`candidates_of_prints`]: when
+/// the shingle sets are not all in memory, the index reads these instead
+/// (an eighth of the shingles at the default sampling), and lets each
+/// quarter go once it is indexed.
+#[derive(Debug)]
+pub struct Prints {
+    sample: u64,
+    /// Per quarter: document `d`'s fingerprints are
+    /// `hashes[start[d]..start[d + 1]]`.
+    quarters: [(Vec<u32>, Vec<ShingleHash>); 4],
+}
+
+impl Prints {
+    /// No documents yet, at this sampling rate.
+    pub fn new(sample: u64) -> Self {
+        Prints {
+            sample,
+            quarters: std::array::from_fn(|_| (vec![0], Vec::new())),
+        }
+    }
+
+    /// The fingerprints of the next document's `set` (all of its shingles,
+    /// or already only its fingerprints).
+    pub fn push(&mut self, set: &[ShingleHash]) {
+        if self.sample > 0 {
+            for &h in set {
+                if is_fingerprint(h, self.sample) {
+                    self.quarters[(h >> 30) as usize].1.push(h);
+                }
+            }
+        }
+        for (start, hashes) in &mut self.quarters {
+            start.push(hashes.len() as u32);
+        }
+    }
+
+    /// Documents pushed.
+    pub fn len(&self) -> usize {
+        self.quarters[0].0.len() - 1
+    }
+
+    /// Whether no document was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// [`candidates`] from gathered fingerprints: the same pairs and stats as
+/// from the sets they were gathered from.
+pub fn candidates_of_prints(
+    prints: Prints,
+    cfg: &FingerprintConfig,
+    obs: &dyn Observer,
+) -> (Vec<CandidatePair>, FingerprintStats) {
+    let n = prints.len();
+    if cfg.sample == 0 || n == 0 {
+        return (Vec::new(), FingerprintStats::default());
+    }
+    let mut quarters = prints.quarters.map(Some);
+    index(n, cfg, obs, |quarter| {
+        let (start, hashes) = quarters[quarter as usize]
+            .take()
+            .expect("each quarter once");
+        crate::shingle::sorted_parts(
+            &start[..n],
+            |p: &(ShingleHash, u32)| p.0,
+            |d, &from, emit| {
+                for &h in &hashes[from as usize..start[d + 1] as usize] {
+                    emit((h, d as u32));
+                }
+            },
+        )
+    })
+}
+
+/// The index over `n` documents, a quarter of the hash space at a time:
+/// `postings(quarter)` gives that quarter's (fingerprint, document) pairs
+/// sorted by (hash, document), in parts by the hash's top byte.
+fn index(
+    n: usize,
+    cfg: &FingerprintConfig,
+    obs: &dyn Observer,
+    mut postings: impl FnMut(u32) -> Vec<Vec<(ShingleHash, u32)>>,
+) -> (Vec<CandidatePair>, FingerprintStats) {
+    // The hash space is indexed a quarter at a time (by the top two bits),
+    // so the postings of one quarter are held at once, and only the lists
+    // that pair documents are kept: at 1M articles the full postings were
+    // 0.7 GB beside their 0.35 GB of document ids.
+    type Found = (Vec<(u32, u32)>, Vec<u32>, u64, u64);
+    let (mut lists, mut docs) = (Vec::<(u32, u32)>::new(), Vec::<u32>::new());
+    let (mut keys, mut capped) = (0u64, 0u64);
+    for quarter in 0..4u32 {
+        obs.step(
+            &format!("indexing sampled shingles, part {} of 4", quarter + 1),
+            None,
         );
+        let parts = postings(quarter);
         // Runs of equal hashes are the fingerprints' document lists
         // (documents ascending). Lists of one document pair nothing; lists
         // over `max_df` are not expanded. Per part: its kept lists (start
         // in the part's kept documents, length), those documents, keys and
         // capped keys.
-        type Found = (Vec<(u32, u32)>, Vec<u32>, u64, u64);
         let found: Vec<Found> = parts
             .into_par_iter()
             .map(|part| {
@@ -95,6 +182,10 @@ pub fn candidates(
                 (lists, docs, keys, capped)
             })
             .collect();
+        // The whole grows by exactly each quarter's size: grown by doubling
+        // it held up to twice its size at 1M articles.
+        lists.reserve_exact(found.iter().map(|f| f.0.len()).sum());
+        docs.reserve_exact(found.iter().map(|f| f.1.len()).sum());
         for (part_lists, part_docs, k, c) in found {
             append_lists((&mut lists, &mut docs), part_lists, &part_docs);
             keys += k;
@@ -289,6 +380,36 @@ mod tests {
             ..FingerprintConfig::default()
         };
         assert!(candidates(&sets, &capped, &Silent).0.is_empty());
+    }
+
+    #[test]
+    fn gathered_prints_index_like_the_sets() {
+        // 60 documents in overlapping windows of one hash stream: many
+        // pairs, in every quarter of the hash space.
+        let h = |i: u64| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as u32;
+        let sets: Vec<ShingleSet> = (0..60u64)
+            .map(|d| {
+                let mut s: Vec<u32> = (d * 20..d * 20 + 600).map(h).collect();
+                s.sort_unstable();
+                s
+            })
+            .collect();
+        for cfg in [
+            FingerprintConfig::default(),
+            FingerprintConfig {
+                max_df: 3,
+                ..FingerprintConfig::default()
+            },
+        ] {
+            let mut prints = Prints::new(cfg.sample);
+            for s in &sets {
+                prints.push(s);
+            }
+            assert_eq!(prints.len(), sets.len());
+            let want = candidates(&sets, &cfg, &Silent);
+            assert!(!want.0.is_empty());
+            assert_eq!(candidates_of_prints(prints, &cfg, &Silent), want);
+        }
     }
 
     #[test]

@@ -905,8 +905,8 @@ fn identical_sets(keys: Vec<(u64, usize)>, sets: &impl SetSource) -> Vec<Option<
 
 /// Candidate pairs from the passage index ([`fingerprint::candidates`]),
 /// which copies stay out of. Sets held in memory are indexed as they are;
-/// sets in a file are first cut down to their sampled shingles, one pass
-/// over the file, since the index reads only those.
+/// from sets in a file, one pass gathers the sampled shingles
+/// ([`fingerprint::Prints`]), since the index reads only those.
 fn passage_candidates(
     sets: &mut Sets,
     dup_of: &[Option<DocId>],
@@ -929,21 +929,31 @@ fn passage_candidates(
     }
     obs.step("reading sampled shingles back", Some(dup_of.len() as u64));
     let sample = cfg.fingerprint.sample;
-    let mut sampled: Vec<ShingleSet> = Vec::with_capacity(dup_of.len());
+    let mut prints = fingerprint::Prints::new(sample);
     sets.blocks(chunk, |first, run| {
         let dups = &dup_of[first..first + run.len()];
-        sampled.par_extend(run.par_iter().zip(dups.par_iter()).map(|(s, dup)| {
-            if dup.is_some() || sample == 0 {
-                return Vec::new();
-            }
-            s.iter()
-                .copied()
-                .filter(|&h| fingerprint::is_fingerprint(h, sample))
-                .collect()
-        }));
+        let sampled: Vec<ShingleSet> = run
+            .par_iter()
+            .zip(dups.par_iter())
+            .map(|(s, dup)| match dup {
+                Some(_) => Vec::new(),
+                None => s
+                    .iter()
+                    .copied()
+                    .filter(|&h| fingerprint::is_fingerprint(h, sample))
+                    .collect(),
+            })
+            .collect();
+        for s in &sampled {
+            prints.push(s);
+        }
         obs.advance(run.len() as u64, 0);
     })?;
-    Ok(fingerprint::candidates(&sampled, &cfg.fingerprint, obs))
+    Ok(fingerprint::candidates_of_prints(
+        prints,
+        &cfg.fingerprint,
+        obs,
+    ))
 }
 
 /// Gives copies (see [`identical_sets`]) the relations of their first:

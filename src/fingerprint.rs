@@ -182,10 +182,6 @@ fn index(
                 (lists, docs, keys, capped)
             })
             .collect();
-        // The whole grows by exactly each quarter's size: grown by doubling
-        // it held up to twice its size at 1M articles.
-        lists.reserve_exact(found.iter().map(|f| f.0.len()).sum());
-        docs.reserve_exact(found.iter().map(|f| f.1.len()).sum());
         for (part_lists, part_docs, k, c) in found {
             append_lists((&mut lists, &mut docs), part_lists, &part_docs);
             keys += k;

@@ -892,6 +892,9 @@ fn identical_sets(keys: Vec<(u64, usize)>, sets: &impl SetSource) -> Vec<Option<
     keyed.par_sort_unstable();
     let mut dup_of = vec![None; n];
     for run in keyed.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        if run.len() < 2 {
+            continue;
+        }
         let first = run[0].2;
         let first_set = sets.set(first as usize);
         for x in &run[1..] {

@@ -17,6 +17,9 @@
 # another; the table gives the median wall time with the range, the largest
 # peak RSS and the last run's recall. On a VM, page-fault time alone can
 # move one run by 20-40%.
+#
+# WIRETRACE_BENCH_LIMIT sets the --memory-limit of the bounded row
+# (default 1G).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${WIRETRACE_BENCH_DIR:-/tmp/wiretrace-bench}
@@ -60,24 +63,28 @@ for n in "${sizes[@]}"; do
   # report.html); without passage alignment; the verbatim pipeline (sketch,
   # LSH, passage index, exact verification, stories, CSVs and the page:
   # what the peers do, and more); and the same without the page, the
-  # tables only, which is the like-for-like row (the peers write no page).
-  for mode in full no-passages verbatim tables; do
+  # tables only, which is the like-for-like row (the peers write no page);
+  # and the tables under --memory-limit (WIRETRACE_BENCH_LIMIT, default
+  # 1G), with band keys, candidate pairs and shingle sets on disk.
+  limit="${WIRETRACE_BENCH_LIMIT:-1G}"
+  for mode in full no-passages verbatim tables bounded; do
     report="$work/report-$n-$mode"
     extra=()
     [ "$mode" = no-passages ] && extra=(--no-passages)
     [ "$mode" = verbatim ] && extra=(--no-passages --no-reworded)
     [ "$mode" = tables ] && extra=(--no-passages --no-reworded --no-html)
+    [ "$mode" = bounded ] && extra=(--no-passages --no-reworded --no-html --memory-limit "$limit")
     rm -f "$work/wt-$n-$mode".r*.json
     for r in $(seq "$runs"); do
       python3 "$root/benches/measure.py" "$work/wt-$n-$mode.r$r.json" "$wt" scan "$corpus" --out "$report" --quiet "${extra[@]}" >&2
     done
     "$wt" eval --truth "$truth" --report "$report" --json "$work/wt-eval-$n-$mode.json" >&2
-    python3 - "$work/wt-eval-$n-$mode.json" "$n" "$mb" "$mode" "$work/wt-$n-$mode".r*.json >> "$table" <<'PY'
+    python3 - "$work/wt-eval-$n-$mode.json" "$n" "$mb" "$mode" "$limit" "$work/wt-$n-$mode".r*.json >> "$table" <<'PY'
 import json, sys
 from measure import cells
 e = json.load(open(sys.argv[1]))
-wall, peak = cells(sys.argv[5:])
-label = {"full": "wiretrace", "no-passages": "wiretrace --no-passages", "verbatim": "wiretrace --no-passages --no-reworded", "tables": "wiretrace --no-passages --no-reworded --no-html"}[sys.argv[4]]
+wall, peak = cells(sys.argv[6:])
+label = {"full": "wiretrace", "no-passages": "wiretrace --no-passages", "verbatim": "wiretrace --no-passages --no-reworded", "tables": "wiretrace --no-passages --no-reworded --no-html", "bounded": f"wiretrace --no-passages --no-reworded --no-html --memory-limit {sys.argv[5]}"}[sys.argv[4]]
 print(f"| {int(sys.argv[2]):,} | {sys.argv[3]} MB | {label} | {wall} | {peak} | {e['pairs']['recall']:.3f} | {e['pairs']['reported']:,} |")
 PY
   done

@@ -251,17 +251,23 @@ impl FileSets {
         })
     }
 
-    /// Appends sets at the end of the file.
+    /// Appends sets at the end of the file, in writes of about 8 MiB, each
+    /// set let go once copied (the first call moves every set held so far).
     fn write_sets(&mut self, sets: Vec<ShingleSet>) -> Result<()> {
-        let total: usize = sets.iter().map(Vec::len).sum();
-        let mut bytes = Vec::with_capacity(total * HASH_BYTES as usize);
+        const WRITE_BYTES: usize = 8 << 20;
+        let mut bytes = Vec::with_capacity(WRITE_BYTES);
+        let mut offset = self.end * HASH_BYTES;
         for s in sets {
             self.at.push(self.end);
             self.lens.push(s.len() as u32);
             self.end += s.len() as u64;
             bytes.extend(s.iter().flat_map(|h| h.to_ne_bytes()));
+            if bytes.len() >= WRITE_BYTES {
+                write_at(&self.file, &bytes, offset).map_err(|e| Error::io(&self.dir, e))?;
+                offset += bytes.len() as u64;
+                bytes.clear();
+            }
         }
-        let offset = (self.end - total as u64) * HASH_BYTES;
         write_at(&self.file, &bytes, offset).map_err(|e| Error::io(&self.dir, e))
     }
 
@@ -456,6 +462,24 @@ mod tests {
         for (d, s) in want.iter().enumerate() {
             assert_eq!(&*file.set(d), &s[..s.len().min(2)]);
         }
+    }
+
+    #[test]
+    fn sets_over_one_write_read_back_whole() {
+        // 24 MB: the move to the file takes three writes.
+        let big: Vec<ShingleSet> = (0..60u32)
+            .map(|d| (0..100_000).map(|i| i * 7 + d).collect())
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mut sets = Sets::default();
+        sets.append(&mut big.clone(), Some(1), dir.path()).unwrap();
+        sets.append(&mut vec![vec![5, 6]], Some(1), dir.path())
+            .unwrap();
+        assert_eq!(sets.bytes_on_disk(), 60 * 400_000 + 8);
+        for (d, s) in big.iter().enumerate() {
+            assert_eq!(&*sets.set(d), &s[..]);
+        }
+        assert_eq!(&*sets.set(60), &[5, 6]);
     }
 
     #[test]

@@ -217,7 +217,8 @@ pub struct ScanArgs {
     pub max_gap: usize,
     /// Memory budget, e.g. 4G: when the LSH band keys would take more than a
     /// quarter of it, they and the candidate pairs are sorted on disk (in
-    /// the --out directory) and merged. Same reports either way.
+    /// the --out directory) and merged; once the shingle sets pass another
+    /// quarter, they are kept in a file there. Same reports either way.
     #[arg(long, value_parser = parse_memory)]
     pub memory_limit: Option<u64>,
     /// Skip the reworded view (sentence matching on stemmed content words).

@@ -370,7 +370,9 @@ pub struct ScanConfig {
     pub reword: RewordConfig,
     /// Memory budget in bytes (`--memory-limit`): when the LSH band keys
     /// would take more than a quarter of it, they and the candidate pairs
-    /// are sorted on disk in runs under `spill_dir` and merged.
+    /// are sorted on disk in runs under `spill_dir` and merged; once the
+    /// shingle sets pass another quarter, they are kept in a file there
+    /// ([`crate::sets`]).
     pub memory_limit: Option<u64>,
     /// Where sorted runs go (default: the system temp directory).
     pub spill_dir: Option<std::path::PathBuf>,

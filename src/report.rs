@@ -628,6 +628,22 @@ pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
             &s.capped_bucket_sizes[..s.capped_bucket_sizes.len().min(5)]
         );
     }
+    if s.sets_on_disk_bytes > 0 || s.spill_runs > 0 {
+        let mut on_disk = Vec::new();
+        if s.sets_on_disk_bytes > 0 {
+            on_disk.push(format!(
+                "shingle sets kept in a file ({:.1} MB)",
+                s.sets_on_disk_bytes as f64 / 1e6
+            ));
+        }
+        if s.spill_runs > 0 {
+            on_disk.push(format!(
+                "band keys and candidate pairs sorted in {} runs",
+                s.spill_runs
+            ));
+        }
+        let _ = writeln!(t, "  under --memory-limit: {}", on_disk.join("; "));
+    }
     let _ = writeln!(
         t,
         "{} stories covering {} documents (largest: {})",

@@ -8,6 +8,7 @@ use common::*;
 fn spilling_to_disk_gives_identical_reports() {
     let w = Workdir::new();
     let corpus = w.synth("c.jsonl", 1500, 3);
+    let printed = std::cell::RefCell::new(Vec::new());
     let scan = |out: &str, extra: &[&str]| {
         let dir = w.path(out);
         let mut args = vec![
@@ -20,6 +21,7 @@ fn spilling_to_disk_gives_identical_reports() {
         args.extend_from_slice(extra);
         let o = w.run(&args);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
+        printed.borrow_mut().push(stdout(&o));
         dir
     };
     let (mem, disk) = (scan("mem", &[]), scan("disk", &["--memory-limit", "64K"]));
@@ -46,6 +48,21 @@ fn spilling_to_disk_gives_identical_reports() {
         s[key].as_u64().unwrap()
     };
     let runs = |d: &std::path::Path| summary(d, "spill_runs");
+    // The summary says what went to disk, and only when something did.
+    let printed = printed.into_inner();
+    assert!(!printed[0].contains("--memory-limit"), "{}", printed[0]);
+    let line = printed[1]
+        .lines()
+        .find(|l| l.contains("under --memory-limit"))
+        .unwrap_or_else(|| panic!("{}", printed[1]));
+    assert!(
+        line.contains("shingle sets kept in a file (")
+            && line.contains(&format!(
+                "band keys and candidate pairs sorted in {} runs",
+                runs(&disk)
+            )),
+        "{line}"
+    );
     assert_eq!(runs(&mem), 0);
     // The shingle sets went to a file too, and were read back from it.
     assert_eq!(summary(&mem, "sets_on_disk_bytes"), 0);

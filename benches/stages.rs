@@ -128,7 +128,11 @@ fn bench_stages(c: &mut Criterion) {
     g.throughput(Throughput::Elements(pairs.len() as u64));
     g.bench_function("exact-containment", |b| {
         b.iter(|| {
-            wiretrace::verify::verify(black_box(&pairs), &corpus.sets, &VerifyConfig::default())
+            wiretrace::verify::verify(
+                black_box(&pairs),
+                &corpus.sets[..],
+                &VerifyConfig::default(),
+            )
         })
     });
     g.finish();

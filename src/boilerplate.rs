@@ -256,7 +256,7 @@ mod tests {
         // Shingle 1: in 3 docs of outlet 0 -> outlet 0's boilerplate at outlet_df 3.
         // Shingle 2: in 3 docs of 2 outlets -> content.
         // Shingle 3: in 4 docs -> global boilerplate at max_df 3.
-        let sets = vec![
+        let sets: [ShingleSet; 5] = [
             vec![1, 2, 3],
             vec![1, 2, 3],
             vec![1, 3],
@@ -264,7 +264,7 @@ mod tests {
             vec![9],
         ];
         let outlets = vec![Some(0), Some(0), Some(0), Some(1), None];
-        let b = detect(&sets, &outlets, &cfg(3, 3));
+        let b = detect(&sets[..], &outlets, &cfg(3, 3));
         assert_eq!(b.global, [3]);
         // Shingle 3 is also in 3 docs of outlet 0, so it is on that list too.
         assert_eq!(b.per_outlet, [vec![1, 3], vec![]]);
@@ -314,6 +314,6 @@ mod tests {
             global_sample: 1000,
             ..BoilerplateConfig::default()
         };
-        assert_eq!(detect(&sets, &outlets, &sampled).global, [7]);
+        assert_eq!(detect(&sets[..], &outlets, &sampled).global, [7]);
     }
 }

@@ -58,18 +58,6 @@ impl SetSource for [ShingleSet] {
     }
 }
 
-impl SetSource for Vec<ShingleSet> {
-    fn doc_count(&self) -> usize {
-        self.len()
-    }
-    fn set_len(&self, d: usize) -> usize {
-        self[d].len()
-    }
-    fn set(&self, d: usize) -> Cow<'_, [ShingleHash]> {
-        Cow::Borrowed(&self[d])
-    }
-}
-
 /// The sets of a corpus, in memory or in a file (see the module notes).
 pub struct Sets {
     store: Store,

@@ -72,7 +72,8 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if cfg.memory_limit.is_some() {
-        // Sorted runs are written there (as unnamed temporary files).
+        // Sorted runs, and the shingle sets once over their share, are
+        // written there (as unnamed temporary files).
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("creating {}", args.out.display()))?;
     }

@@ -22,6 +22,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::config::LshConfig;
 use crate::document::DocId;
+use crate::observe::Observer;
 use crate::spill::Sorter;
 
 /// A candidate pair, `a < b`.
@@ -249,13 +250,15 @@ fn sweep_bucket(
 /// `n x bands` keys would not fit in `budget` bytes, they are sorted
 /// externally in runs under `dir` (see [`crate::spill`]) and swept as a
 /// stream, and so are the pairs. Same output as [`candidates`]. Returns the
-/// runs written (0 when it all fit).
+/// runs written (0 when it all fit). On the sorted-on-disk path `obs` is
+/// told its steps: articles banded, band keys swept, pairs merged.
 pub fn candidates_within(
     signatures: &[Option<&[u32]>],
     banding: Banding,
     cfg: &LshConfig,
     budget: Option<u64>,
     dir: &std::path::Path,
+    obs: &dyn Observer,
 ) -> crate::error::Result<(Vec<CandidatePair>, BucketStats, usize)> {
     let Banding { bands, rows } = banding;
     let need = (signatures.len() * bands * std::mem::size_of::<(u64, u32)>()) as u64;
@@ -264,6 +267,10 @@ pub fn candidates_within(
         return Ok((pairs, stats, 0));
     };
     let mut keys: Sorter<(u64, u32)> = Sorter::new(Some(budget / 2), dir);
+    obs.step(
+        "articles banded, keys sorted on disk",
+        Some(signatures.len() as u64),
+    );
     for (c, chunk) in signatures.chunks(16_384).enumerate() {
         let tuples: Vec<(u64, u32)> = chunk
             .par_iter()
@@ -274,8 +281,12 @@ pub fn candidates_within(
             })
             .collect();
         keys.extend(tuples)?;
+        obs.advance(chunk.len() as u64, 0);
     }
     let mut runs = keys.runs();
+    let total_keys = signatures.iter().flatten().count() * bands;
+    obs.step("band keys swept", Some(total_keys as u64));
+    let mut swept = 0u64;
     let mut pairs: Sorter<u64> = Sorter::new(Some(budget / 2), dir);
     let mut stats = BucketStats::default();
     let mut bucket: Vec<(u64, u32)> = Vec::new();
@@ -299,9 +310,15 @@ pub fn candidates_within(
             flush(&mut bucket, &mut pairs, &mut stats)?;
         }
         bucket.push(t);
+        swept += 1;
+        if swept.is_multiple_of(1 << 20) {
+            obs.advance(1 << 20, 0);
+        }
     }
+    obs.advance(swept % (1 << 20), 0);
     flush(&mut bucket, &mut pairs, &mut stats)?;
     runs += pairs.runs();
+    obs.step("merging candidate pairs from disk", None);
     let mut all: Vec<CandidatePair> = Vec::new();
     let mut last = None;
     for p in pairs.finish()? {
@@ -410,6 +427,7 @@ mod tests {
             &cfg,
             Some(1),
             dir.path(),
+            &crate::observe::Silent,
         )
         .unwrap();
         assert!(runs > 0);

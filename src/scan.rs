@@ -686,6 +686,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         &cfg.lsh,
         cfg.memory_limit.map(|m| m / 4),
         &spill_dir,
+        obs,
     )?;
     drop(sig_refs);
     drop(signatures);

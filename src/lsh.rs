@@ -138,7 +138,7 @@ fn band_key(sig: &[u32], band: usize, rows: usize) -> u64 {
 ///
 /// Each band is sorted on its own (in parallel, one band per task) and cut
 /// into buckets. Pairs then come from the buckets as document lists
-/// ([`crate::fingerprint::pairs_sharing`], the passage index's counter):
+/// (`fingerprint::pairs_sharing`, the passage index's counter):
 /// the same pair found in many bands is counted, never materialised,
 /// sorted and deduplicated. Same output as sweeping the globally sorted
 /// (key, doc) tuples ([`pairs_from_sorted`]).

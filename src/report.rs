@@ -90,7 +90,7 @@ where
 }
 
 /// Writes a CSV file atomically from a header and many rows, formatting
-/// the rows in parallel: waves of [`WAVE`] rows are cut into chunks, each
+/// the rows in parallel: waves of `WAVE` rows are cut into chunks, each
 /// chunk is formatted into its own buffer on some thread, and the buffers
 /// are written in row order (so the file is the same as a sequential
 /// write). Memory is bounded by one wave's text, not by the file.

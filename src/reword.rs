@@ -1223,7 +1223,7 @@ fn analysed_doc(place: &[Placement], d: usize) -> bool {
     place[d].is_none_or(|o| o.index() == d)
 }
 
-/// The documents [`find_pairs`] reads (see [`analysed_doc`]).
+/// The documents [`find_pairs`] reads (see `analysed_doc`).
 pub fn analysed_docs(place: &[Placement]) -> Vec<bool> {
     (0..place.len()).map(|d| analysed_doc(place, d)).collect()
 }

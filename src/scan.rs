@@ -1146,7 +1146,7 @@ fn with_reworded(
 /// Each story's group is followed by the `partial` groups anchored in that
 /// story (then those anchored outside any story): partial pairs mostly join
 /// the members of two related stories, so in this order the same documents
-/// come back soon and [`align_all`]'s small cache of prepared texts catches
+/// come back soon and `align_all`'s small cache of prepared texts catches
 /// them. The order changes no result; the passages are sorted afterwards.
 ///
 /// `story_of[d]` is the index in `stories` of the story holding document

@@ -471,6 +471,22 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_read_is_reported_by_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sets = filled(Some(0), dir.path());
+        let Store::File(file) = &sets.store else {
+            panic!("the sets are in a file");
+        };
+        // The file loses its contents under the scan.
+        file.file.set_len(0).unwrap();
+        assert!(sets.set(5).is_empty());
+        let err = sets.check().unwrap_err().to_string();
+        assert!(err.starts_with(&dir.path().display().to_string()), "{err}");
+        assert!(sets.blocks(7, |_, _| {}).is_err());
+        assert!(sets.blocks_mut(7, |_, _| {}).is_err());
+    }
+
+    #[test]
     fn a_store_under_its_budget_stays_in_memory() {
         let dir = tempfile::tempdir().unwrap();
         let total: u64 = corpus().iter().map(|s| s.len() as u64 * 4).sum();

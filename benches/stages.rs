@@ -135,6 +135,16 @@ fn bench_stages(c: &mut Criterion) {
             )
         })
     });
+    // The same with the sets in a file, as under --memory-limit: each
+    // pair's second set is read back by offset.
+    let dir = tempfile::tempdir().unwrap();
+    let mut on_disk = wiretrace::sets::Sets::default();
+    on_disk
+        .append(&mut corpus.sets.clone(), Some(0), dir.path())
+        .unwrap();
+    g.bench_function("exact-containment-sets-in-a-file", |b| {
+        b.iter(|| wiretrace::verify::verify(black_box(&pairs), &on_disk, &VerifyConfig::default()))
+    });
     g.finish();
 }
 

@@ -379,6 +379,19 @@ pub struct ScanConfig {
 }
 
 impl ScanConfig {
+    /// The share of `--memory-limit` each structure that can go to disk
+    /// gets (the LSH band keys and candidate pairs; the shingle sets): a
+    /// quarter. `None` without a limit.
+    pub fn spill_share(&self) -> Option<u64> {
+        self.memory_limit.map(|m| m / 4)
+    }
+
+    /// Where sorted runs and the sets' file go: `spill_dir`, else the
+    /// system temp directory.
+    pub fn spill_dir(&self) -> std::path::PathBuf {
+        self.spill_dir.clone().unwrap_or_else(std::env::temp_dir)
+    }
+
     /// Checks every sub-config.
     pub fn validate(&self) -> Result<()> {
         self.shingle.validate()?;

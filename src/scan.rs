@@ -373,10 +373,9 @@ pub fn read_and_shingle(
     let (tx, rx) = crossbeam_channel::bounded::<Vec<(Document, Option<TextRef>)>>(8);
     let mut docs = Vec::new();
     let mut sets = Sets::default();
-    // Under a memory limit the sets get a quarter of it, as do the band
-    // keys and candidate pairs; beyond it they go to a file.
-    let set_budget = cfg.memory_limit.map(|m| m / 4);
-    let spill_dir = cfg.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
+    // Under a memory limit the sets get their share of it; beyond it they
+    // go to a file.
+    let (set_budget, spill_dir) = (cfg.spill_share(), cfg.spill_dir());
     let mut refs: Vec<Option<TextRef>> = Vec::new();
     let sources_ref = &sources;
     // Texts let go go back to the reader, which fills them again.
@@ -679,13 +678,12 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         cfg.lsh.fn_weight,
     );
     let sig_refs: Vec<Option<&[u32]>> = signatures.iter().map(|s| s.as_deref()).collect();
-    let spill_dir = cfg.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
     let (lsh_pairs, buckets, spill_runs) = lsh::candidates_within(
         &sig_refs,
         banding,
         &cfg.lsh,
-        cfg.memory_limit.map(|m| m / 4),
-        &spill_dir,
+        cfg.spill_share(),
+        &cfg.spill_dir(),
         obs,
     )?;
     drop(sig_refs);

@@ -29,6 +29,17 @@ pub fn is_fingerprint(h: ShingleHash, sample: u64) -> bool {
     (x >> 32).is_multiple_of(sample)
 }
 
+/// The fingerprints of a shingle set at this sampling rate (none at 0).
+pub fn fingerprints_of(set: &[ShingleHash], sample: u64) -> Vec<ShingleHash> {
+    if sample == 0 {
+        return Vec::new();
+    }
+    set.iter()
+        .copied()
+        .filter(|&h| is_fingerprint(h, sample))
+        .collect()
+}
+
 /// What the index did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FingerprintStats {
@@ -70,30 +81,25 @@ pub fn candidates(
 /// quarter go once it is indexed.
 #[derive(Debug)]
 pub struct Prints {
-    sample: u64,
     /// Per quarter: document `d`'s fingerprints are
     /// `hashes[start[d]..start[d + 1]]`.
     quarters: [(Vec<u32>, Vec<ShingleHash>); 4],
 }
 
-impl Prints {
-    /// No documents yet, at this sampling rate.
-    pub fn new(sample: u64) -> Self {
+impl Default for Prints {
+    fn default() -> Self {
         Prints {
-            sample,
             quarters: std::array::from_fn(|_| (vec![0], Vec::new())),
         }
     }
+}
 
-    /// The fingerprints of the next document's `set` (all of its shingles,
-    /// or already only its fingerprints).
-    pub fn push(&mut self, set: &[ShingleHash]) {
-        if self.sample > 0 {
-            for &h in set {
-                if is_fingerprint(h, self.sample) {
-                    self.quarters[(h >> 30) as usize].1.push(h);
-                }
-            }
+impl Prints {
+    /// The next document's fingerprints ([`fingerprints_of`] its set; none
+    /// for a document the index leaves out).
+    pub fn push(&mut self, fingerprints: &[ShingleHash]) {
+        for &h in fingerprints {
+            self.quarters[(h >> 30) as usize].1.push(h);
         }
         for (start, hashes) in &mut self.quarters {
             start.push(hashes.len() as u32);
@@ -397,9 +403,9 @@ mod tests {
                 ..FingerprintConfig::default()
             },
         ] {
-            let mut prints = Prints::new(cfg.sample);
+            let mut prints = Prints::default();
             for s in &sets {
-                prints.push(s);
+                prints.push(&fingerprints_of(s, cfg.sample));
             }
             assert_eq!(prints.len(), sets.len());
             let want = candidates(&sets, &cfg, &Silent);

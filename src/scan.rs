@@ -931,7 +931,7 @@ fn passage_candidates(
     }
     obs.step("reading sampled shingles back", Some(dup_of.len() as u64));
     let sample = cfg.fingerprint.sample;
-    let mut prints = fingerprint::Prints::new(sample);
+    let mut prints = fingerprint::Prints::default();
     sets.blocks(chunk, |first, run| {
         let dups = &dup_of[first..first + run.len()];
         let sampled: Vec<ShingleSet> = run
@@ -939,11 +939,7 @@ fn passage_candidates(
             .zip(dups.par_iter())
             .map(|(s, dup)| match dup {
                 Some(_) => Vec::new(),
-                None => s
-                    .iter()
-                    .copied()
-                    .filter(|&h| fingerprint::is_fingerprint(h, sample))
-                    .collect(),
+                None => fingerprint::fingerprints_of(s, sample),
             })
             .collect();
         for s in &sampled {

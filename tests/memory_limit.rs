@@ -8,7 +8,7 @@ use common::*;
 fn spilling_to_disk_gives_identical_reports() {
     let w = Workdir::new();
     let corpus = w.synth("c.jsonl", 1500, 3);
-    let printed = std::cell::RefCell::new(Vec::new());
+    // The report directory and what the run printed.
     let scan = |out: &str, extra: &[&str]| {
         let dir = w.path(out);
         let mut args = vec![
@@ -21,10 +21,10 @@ fn spilling_to_disk_gives_identical_reports() {
         args.extend_from_slice(extra);
         let o = w.run(&args);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
-        printed.borrow_mut().push(stdout(&o));
-        dir
+        (dir, stdout(&o))
     };
-    let (mem, disk) = (scan("mem", &[]), scan("disk", &["--memory-limit", "64K"]));
+    let ((mem, mem_printed), (disk, disk_printed)) =
+        (scan("mem", &[]), scan("disk", &["--memory-limit", "64K"]));
     for f in [
         "pairs.csv",
         "stories.csv",
@@ -49,12 +49,11 @@ fn spilling_to_disk_gives_identical_reports() {
     };
     let runs = |d: &std::path::Path| summary(d, "spill_runs");
     // The summary says what went to disk, and only when something did.
-    let printed = printed.into_inner();
-    assert!(!printed[0].contains("--memory-limit"), "{}", printed[0]);
-    let line = printed[1]
+    assert!(!mem_printed.contains("--memory-limit"), "{mem_printed}");
+    let line = disk_printed
         .lines()
         .find(|l| l.contains("under --memory-limit"))
-        .unwrap_or_else(|| panic!("{}", printed[1]));
+        .unwrap_or_else(|| panic!("{disk_printed}"));
     assert!(
         line.contains("shingle sets kept in a file (")
             && line.contains(&format!(

@@ -305,6 +305,8 @@ impl ScanArgs {
             },
             memory_limit: self.memory_limit,
             spill_dir: Some(self.out.clone()),
+            // Without the page, nothing after the scan reads whole texts.
+            texts_unused_after_scan: self.no_html,
             reword: RewordConfig {
                 enabled: !self.no_reworded,
                 min_cosine: self.reword_cosine,

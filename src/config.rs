@@ -376,6 +376,14 @@ pub struct ScanConfig {
     pub memory_limit: Option<u64>,
     /// Where sorted runs go (default: the system temp directory).
     pub spill_dir: Option<std::path::PathBuf>,
+    /// The caller will not read whole texts from the scan's output (the
+    /// binary without its page). Then, when neither alignment nor the
+    /// reworded view runs, a text that cannot be read again (compressed or
+    /// piped input) is cut once shingled: to its first
+    /// [`crate::scan::TITLE_WORDS`] words when the article has no headline
+    /// (they title its story), else to nothing. Plain files let texts go
+    /// either way. Default `false`: such texts are kept whole.
+    pub texts_unused_after_scan: bool,
 }
 
 impl ScanConfig {

@@ -61,7 +61,9 @@ pub struct Summary {
     pub too_short: u64,
     /// Boilerplate shingles: global ones plus each outlet's own.
     pub boilerplate_shingles: u64,
-    /// Texts the scan let go after shingling (plain JSONL and `.txt` inputs).
+    /// Texts the scan let go after shingling: those of plain JSONL and
+    /// `.txt` inputs, which can be read again, and any other text no later
+    /// stage needs ([`ScanConfig::texts_unused_after_scan`]).
     pub texts_dropped: u64,
     /// Texts read back by offset, summed over the stages that read them:
     /// the reworded view (the documents it analyses), alignment (the
@@ -370,6 +372,9 @@ pub fn read_and_shingle(
         obs.input_bytes(size);
     }
     let k = cfg.shingle.k;
+    // Whether a text that cannot be read again is still needed whole.
+    let cut_texts = cfg.texts_unused_after_scan && !cfg.align.enabled && !cfg.reword.enabled;
+    let mut texts_cut = 0u64;
     let (tx, rx) = crossbeam_channel::bounded::<Vec<(Document, Option<TextRef>)>>(8);
     let mut docs = Vec::new();
     let mut sets = Sets::default();
@@ -432,6 +437,9 @@ pub fn read_and_shingle(
                     if text.capacity() <= RECYCLED_TEXT {
                         let _ = give_back.try_send(text);
                     }
+                } else if cut_texts {
+                    cut_text(&mut doc);
+                    texts_cut += 1;
                 }
                 refs.push(at);
                 docs.push(doc);
@@ -468,7 +476,33 @@ pub fn read_and_shingle(
         sets,
         counts,
         texts,
+        texts_cut,
     })
+}
+
+/// The most words of an untitled article's text that title its story (on
+/// the page; the printed summary shows ten) ([`Document::display_title`]).
+pub const TITLE_WORDS: usize = 12;
+
+/// Cuts a text no later stage reads: to the words that title an untitled
+/// article's story, else to nothing.
+fn cut_text(doc: &mut Document) {
+    if doc.title.is_some() {
+        doc.text = String::new();
+        return;
+    }
+    let end = doc
+        .text
+        .split_whitespace()
+        .take(TITLE_WORDS)
+        .last()
+        // The end of the last word kept, as an offset into the text it is
+        // a slice of.
+        .map_or(0, |w| {
+            w.as_ptr() as usize + w.len() - doc.text.as_ptr() as usize
+        });
+    doc.text.truncate(end);
+    doc.text.shrink_to_fit();
 }
 
 /// What [`read_and_shingle`] returns.
@@ -481,6 +515,9 @@ pub struct Shingled {
     pub counts: RecordCounts,
     /// Whether texts were kept.
     pub texts: Texts,
+    /// Texts that could not be read again and were cut, no later stage
+    /// needing them ([`ScanConfig::texts_unused_after_scan`]).
+    pub texts_cut: u64,
 }
 
 /// Where to find a document's text again after the scan let it go.
@@ -616,6 +653,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         mut sets,
         counts: records,
         texts,
+        texts_cut,
     } = read_and_shingle(inputs, cfg, obs)?;
     let mut holder = Holder {
         texts: &texts,
@@ -795,10 +833,11 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         records,
         too_short,
         boilerplate_shingles: boiler.len() as u64,
-        texts_dropped: match &texts {
-            Texts::Dropped { refs, .. } => refs.iter().filter(|r| r.is_some()).count() as u64,
-            Texts::Kept => 0,
-        },
+        texts_dropped: texts_cut
+            + match &texts {
+                Texts::Dropped { refs, .. } => refs.iter().filter(|r| r.is_some()).count() as u64,
+                Texts::Kept => 0,
+            },
         texts_reread: holder.reread,
         identical_copies,
         lsh_bands: banding.bands,
@@ -1333,6 +1372,33 @@ fn outlet_indices(docs: &[Document]) -> Vec<boilerplate::OutletIndex> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cut_text_keeps_the_words_that_title_it() {
+        let words: Vec<String> = (0..20).map(|i| format!("w\u{e9}{i}")).collect();
+        let mut doc = Document {
+            text: format!("  {}\n\n", words.join(" \t")),
+            ..Document::default()
+        };
+        let title = doc.display_title(TITLE_WORDS);
+        cut_text(&mut doc);
+        assert_eq!(doc.text, format!("  {}", words[..TITLE_WORDS].join(" \t")));
+        assert_eq!(doc.display_title(TITLE_WORDS), title);
+        let mut short = Document {
+            text: "two words".into(),
+            ..Document::default()
+        };
+        cut_text(&mut short);
+        assert_eq!(short.text, "two words");
+        // A headline titles the story: nothing of the text is kept.
+        let mut titled = Document {
+            text: "some words".into(),
+            title: Some("Headline".into()),
+            ..Document::default()
+        };
+        cut_text(&mut titled);
+        assert_eq!(titled.text, "");
+    }
 
     fn partial(a: u32, b: u32) -> Match {
         Match {

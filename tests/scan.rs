@@ -915,3 +915,68 @@ fn the_readme_example_is_what_the_scan_prints() {
         .collect();
     assert_eq!(wanted, grepped);
 }
+
+#[test]
+fn compressed_input_keeps_no_texts_the_tables_do_not_need() {
+    use std::io::Write;
+    let w = Workdir::new();
+    let corpus = w.synth("c.jsonl", 600, 5);
+    // Without headlines, so that the printed summary titles stories by
+    // their texts' first words.
+    let mut lines = String::new();
+    for line in std::fs::read_to_string(&corpus).unwrap().lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+        v.as_object_mut().unwrap().remove("title");
+        lines.push_str(&v.to_string());
+        lines.push('\n');
+    }
+    let (plain, gz) = (w.path("untitled.jsonl"), w.path("untitled.jsonl.gz"));
+    std::fs::write(&plain, &lines).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(lines.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let scan = |input: &std::path::Path, out: &str, extra: &[&str]| {
+        let dir = w.path(out);
+        let mut args = vec![
+            "scan",
+            input.to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+            "--no-passages",
+            "--no-reworded",
+        ];
+        args.extend_from_slice(extra);
+        let o = w.run(&args);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
+                .unwrap();
+        let titles: Vec<String> = stdout(&o)
+            .lines()
+            .filter(|l| l.contains(" docs  origin "))
+            .map(String::from)
+            .collect();
+        (dir, summary["texts_dropped"].as_u64().unwrap(), titles)
+    };
+    let (p, p_dropped, p_titles) = scan(&plain, "plain", &["--no-html"]);
+    let (z, z_dropped, z_titles) = scan(&gz, "gz", &["--no-html"]);
+    // A plain file lets every text go and reads the story origins back; a
+    // compressed one cannot be read again, and without the page nothing
+    // needs more of a text than the words that title its story.
+    assert_eq!((p_dropped, z_dropped), (600, 600));
+    assert_eq!(p_titles.len(), 5, "five stories printed");
+    assert_eq!(p_titles, z_titles);
+    for f in ["pairs.csv", "stories.csv", "outlets.csv"] {
+        assert_eq!(
+            std::fs::read(p.join(f)).unwrap(),
+            std::fs::read(z.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // With the page, compressed texts are kept whole.
+    let (_, page_dropped, _) = scan(&gz, "page", &[]);
+    assert_eq!(page_dropped, 0);
+}

@@ -203,7 +203,7 @@ fn build(out: &ScanOutput, text_budget: usize, max_partials: usize) -> Data<'_> 
         .map(|s| {
             let o = s.origin.index();
             let origin = &out.docs[o];
-            let title = origin.display_title(12);
+            let title = origin.display_title(crate::scan::TITLE_WORDS);
             let mut outlets: Vec<&str> = s
                 .members
                 .iter()

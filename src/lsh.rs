@@ -287,7 +287,9 @@ pub fn candidates_within(
     let total_keys = signatures.iter().flatten().count() * bands;
     obs.step("band keys swept", Some(total_keys as u64));
     let mut swept = 0u64;
-    let mut pairs: Sorter<u64> = Sorter::new(Some(budget / 2), dir);
+    // A pair is found once per band it shares; repeats are dropped in
+    // memory before anything is written.
+    let mut pairs: Sorter<u64> = Sorter::distinct(Some(budget / 2), dir);
     let mut stats = BucketStats::default();
     let mut bucket: Vec<(u64, u32)> = Vec::new();
     let mut out: Vec<u64> = Vec::new();
@@ -320,13 +322,8 @@ pub fn candidates_within(
     runs += pairs.runs();
     obs.step("merging candidate pairs from disk", None);
     let mut all: Vec<CandidatePair> = Vec::new();
-    let mut last = None;
     for p in pairs.finish()? {
-        let p = p?;
-        if last != Some(p) {
-            all.push(CandidatePair::unpack(p));
-            last = Some(p);
-        }
+        all.push(CandidatePair::unpack(p?));
     }
     stats.capped_sizes.sort_unstable_by(|a, b| b.cmp(a));
     Ok((all, stats, runs))

@@ -7,6 +7,11 @@
 //! are merged with a heap. Either way the output order is the total order of
 //! the records, so what follows does not depend on whether anything spilled.
 //!
+//! A sorter made with [`Sorter::distinct`] gives each record once: a full
+//! buffer is first sorted and deduplicated in place, and written out only
+//! when that frees less than half of it, so records that repeat (a pair
+//! found in many LSH bands) mostly never reach the disk.
+//!
 //! Used where the working set grows with the corpus: LSH band keys and
 //! candidate pairs (`--memory-limit`).
 
@@ -61,6 +66,8 @@ pub struct Sorter<T: Record> {
     runs: Vec<std::fs::File>,
     dir: std::path::PathBuf,
     spilled_records: u64,
+    /// Whether equal records are given once ([`Sorter::distinct`]).
+    distinct: bool,
 }
 
 impl<T: Record> Sorter<T> {
@@ -76,6 +83,24 @@ impl<T: Record> Sorter<T> {
             runs: Vec::new(),
             dir: dir.to_path_buf(),
             spilled_records: 0,
+            distinct: false,
+        }
+    }
+
+    /// Like [`Sorter::new`], but the output holds each distinct record
+    /// once.
+    pub fn distinct(budget: Option<u64>, dir: &std::path::Path) -> Self {
+        Sorter {
+            distinct: true,
+            ..Sorter::new(budget, dir)
+        }
+    }
+
+    /// Sorts the buffer and, for a distinct sorter, drops repeats.
+    fn sort_buffer(&mut self) {
+        self.buf.par_sort_unstable();
+        if self.distinct {
+            self.buf.dedup();
         }
     }
 
@@ -83,7 +108,13 @@ impl<T: Record> Sorter<T> {
     pub fn extend(&mut self, items: impl IntoIterator<Item = T>) -> Result<()> {
         for x in items {
             if self.buf.len() >= self.capacity {
-                self.spill()?;
+                if self.distinct {
+                    self.sort_buffer();
+                }
+                // Repeats dropped in place make room without a run.
+                if !self.distinct || self.buf.len() > self.capacity / 2 {
+                    self.spill()?;
+                }
             }
             self.buf.push(x);
         }
@@ -91,7 +122,7 @@ impl<T: Record> Sorter<T> {
     }
 
     fn spill(&mut self) -> Result<()> {
-        self.buf.par_sort_unstable();
+        self.sort_buffer();
         let mut file = tempfile::tempfile_in(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         {
             let mut w = BufWriter::with_capacity(1 << 20, &mut file);
@@ -116,7 +147,7 @@ impl<T: Record> Sorter<T> {
     /// Merges every run into one, so open files stay bounded.
     fn compact(&mut self) -> Result<()> {
         let runs = std::mem::take(&mut self.runs);
-        let merged: Sorted<T> = merge(runs, &self.dir)?;
+        let merged: Sorted<T> = merge(runs, &self.dir, self.distinct)?;
         let mut file = tempfile::tempfile_in(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         {
             let mut w = BufWriter::with_capacity(1 << 20, &mut file);
@@ -142,18 +173,22 @@ impl<T: Record> Sorter<T> {
     /// from the runs (the last buffer becomes a run too).
     pub fn finish(mut self) -> Result<Sorted<T>> {
         if self.runs.is_empty() {
-            self.buf.par_sort_unstable();
+            self.sort_buffer();
             return Ok(Sorted(Inner::Memory(self.buf.into_iter())));
         }
         if !self.buf.is_empty() {
             self.spill()?;
         }
-        merge(self.runs, &self.dir)
+        merge(self.runs, &self.dir, self.distinct)
     }
 }
 
-/// Runs merged into one sorted stream.
-fn merge<T: Record>(runs: Vec<std::fs::File>, dir: &std::path::Path) -> Result<Sorted<T>> {
+/// Runs merged into one sorted stream (each record once when `distinct`).
+fn merge<T: Record>(
+    runs: Vec<std::fs::File>,
+    dir: &std::path::Path,
+    distinct: bool,
+) -> Result<Sorted<T>> {
     let dir = dir.to_path_buf();
     let mut readers: Vec<RunReader<T>> = runs
         .into_iter()
@@ -169,7 +204,13 @@ fn merge<T: Record>(runs: Vec<std::fs::File>, dir: &std::path::Path) -> Result<S
             heap.push(std::cmp::Reverse((x, i)));
         }
     }
-    Ok(Sorted(Inner::Merge { readers, heap, dir }))
+    Ok(Sorted(Inner::Merge {
+        readers,
+        heap,
+        dir,
+        last: None,
+        distinct,
+    }))
 }
 
 struct RunReader<T> {
@@ -195,11 +236,14 @@ enum Inner<T: Record> {
     /// Nothing spilled.
     Memory(std::vec::IntoIter<T>),
     /// A k-way merge of runs on disk: one reader per run, the smallest
-    /// unread record of each run, the directory for error messages.
+    /// unread record of each run, the directory for error messages, the
+    /// record given last and whether repeats of it are skipped.
     Merge {
         readers: Vec<RunReader<T>>,
         heap: BinaryHeap<std::cmp::Reverse<(T, usize)>>,
         dir: std::path::PathBuf,
+        last: Option<T>,
+        distinct: bool,
     },
 }
 
@@ -208,15 +252,25 @@ impl<T: Record> Iterator for Sorted<T> {
     fn next(&mut self) -> Option<Result<T>> {
         match &mut self.0 {
             Inner::Memory(it) => it.next().map(Ok),
-            Inner::Merge { readers, heap, dir } => {
+            Inner::Merge {
+                readers,
+                heap,
+                dir,
+                last,
+                distinct,
+            } => loop {
                 let std::cmp::Reverse((x, i)) = heap.pop()?;
                 match readers[i].next() {
                     Ok(Some(y)) => heap.push(std::cmp::Reverse((y, i))),
                     Ok(None) => {}
                     Err(e) => return Some(Err(Error::io(dir.clone(), e))),
                 }
-                Some(Ok(x))
-            }
+                if *distinct && *last == Some(x) {
+                    continue;
+                }
+                *last = Some(x);
+                return Some(Ok(x));
+            },
         }
     }
 }
@@ -264,6 +318,43 @@ mod tests {
             prop_assert_eq!(&a, &expected);
             prop_assert_eq!(&b, &expected);
         }
+    }
+
+    proptest! {
+        #[test]
+        fn a_distinct_sorter_gives_each_record_once(v in proptest::collection::vec(0u64..300, 0..5000), budget in 1u64..4096) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut s = Sorter::distinct(Some(budget), dir.path());
+            s.extend(v.iter().copied()).unwrap();
+            let out: Vec<u64> = s.finish().unwrap().map(Result::unwrap).collect();
+            let mut expected = v.clone();
+            expected.sort_unstable();
+            expected.dedup();
+            prop_assert_eq!(out, expected);
+        }
+    }
+
+    #[test]
+    fn repeats_dropped_in_memory_write_no_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        // 100,000 records, 500 distinct, through a buffer of 1,024.
+        let v: Vec<u64> = (0..100_000u64).map(|i| (i * 7919) % 500).collect();
+        let mut plain: Sorter<u64> = Sorter::new(Some(8 * 1024), dir.path());
+        plain.extend(v.iter().copied()).unwrap();
+        assert!(plain.runs() > 0);
+        let mut distinct: Sorter<u64> = Sorter::distinct(Some(8 * 1024), dir.path());
+        distinct.extend(v.iter().copied()).unwrap();
+        assert_eq!(distinct.runs(), 0);
+        let out: Vec<u64> = distinct.finish().unwrap().map(Result::unwrap).collect();
+        assert_eq!(out, (0..500).collect::<Vec<_>>());
+        // More distinct records than the buffer holds still spill, and
+        // repeats across runs are merged away.
+        let mut s: Sorter<u64> = Sorter::distinct(Some(8 * 1024), dir.path());
+        s.extend((0..30_000u64).chain(0..30_000).map(|i| (i * 7919) % 20_000))
+            .unwrap();
+        assert!(s.runs() > 0);
+        let out: Vec<u64> = s.finish().unwrap().map(Result::unwrap).collect();
+        assert_eq!(out, (0..20_000).collect::<Vec<_>>());
     }
 
     #[test]

@@ -909,11 +909,13 @@ fn member_relations(
     out
 }
 
-/// What [`identical_sets`] groups by: a hash of the set's hashes and its
-/// length.
+/// What [`identical_sets`] groups by: a hash of the set's hashes (their
+/// bytes as they lie in memory, not copied) and its length.
 fn set_key(set: &[ShingleHash]) -> (u64, usize) {
-    let bytes: Vec<u8> = set.iter().flat_map(|h| h.to_le_bytes()).collect();
-    (xxhash_rust::xxh3::xxh3_64(&bytes), set.len())
+    (
+        xxhash_rust::xxh3::xxh3_64(bytemuck::cast_slice(set)),
+        set.len(),
+    )
 }
 
 /// For each document whose boilerplate-free shingle set equals an earlier

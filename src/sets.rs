@@ -249,7 +249,7 @@ impl FileSets {
             self.at.push(self.end);
             self.lens.push(s.len() as u32);
             self.end += s.len() as u64;
-            bytes.extend(s.iter().flat_map(|h| h.to_ne_bytes()));
+            bytes.extend_from_slice(bytemuck::cast_slice(&s));
             if bytes.len() >= WRITE_BYTES {
                 write_at(&self.file, &bytes, offset).map_err(|e| Error::io(&self.dir, e))?;
                 offset += bytes.len() as u64;
@@ -286,13 +286,17 @@ impl FileSets {
     fn read_run(&self, lo: usize, hi: usize) -> Result<Vec<ShingleSet>> {
         let start = self.at[lo];
         let end = self.at[hi - 1] + u64::from(self.lens[hi - 1]);
-        let mut bytes = vec![0u8; ((end - start) * HASH_BYTES) as usize];
-        read_at(&self.file, &mut bytes, start * HASH_BYTES).map_err(|e| Error::io(&self.dir, e))?;
+        let mut span: Vec<ShingleHash> = vec![0; (end - start) as usize];
+        read_at(
+            &self.file,
+            bytemuck::cast_slice_mut(&mut span),
+            start * HASH_BYTES,
+        )
+        .map_err(|e| Error::io(&self.dir, e))?;
         Ok((lo..hi)
             .map(|d| {
-                let from = ((self.at[d] - start) * HASH_BYTES) as usize;
-                let to = from + self.lens[d] as usize * HASH_BYTES as usize;
-                decode(&bytes[from..to])
+                let from = (self.at[d] - start) as usize;
+                span[from..from + self.lens[d] as usize].to_vec()
             })
             .collect())
     }
@@ -314,29 +318,26 @@ impl FileSets {
             self.at[d] = at;
             self.lens[d] = s.len() as u32;
             at += s.len() as u64;
-            bytes.extend(s.iter().flat_map(|h| h.to_ne_bytes()));
+            bytes.extend_from_slice(bytemuck::cast_slice(s));
         }
         write_at(&self.file, &bytes, start * HASH_BYTES).map_err(|e| Error::io(&self.dir, e))
     }
 
     /// Document `d`'s set; empty after a failed read (kept for `check`).
     fn read_set(&self, d: usize) -> ShingleSet {
-        let mut bytes = vec![0u8; self.lens[d] as usize * HASH_BYTES as usize];
-        match read_at(&self.file, &mut bytes, self.at[d] * HASH_BYTES) {
-            Ok(()) => decode(&bytes),
+        let mut set: ShingleSet = vec![0; self.lens[d] as usize];
+        match read_at(
+            &self.file,
+            bytemuck::cast_slice_mut(&mut set),
+            self.at[d] * HASH_BYTES,
+        ) {
+            Ok(()) => set,
             Err(e) => {
                 self.failed.lock().expect("lock").get_or_insert(e);
                 Vec::new()
             }
         }
     }
-}
-
-fn decode(bytes: &[u8]) -> ShingleSet {
-    bytes
-        .chunks_exact(HASH_BYTES as usize)
-        .map(|b| ShingleHash::from_ne_bytes(b.try_into().expect("4 bytes")))
-        .collect()
 }
 
 #[cfg(unix)]

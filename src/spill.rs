@@ -65,7 +65,6 @@ pub struct Sorter<T: Record> {
     capacity: usize,
     runs: Vec<std::fs::File>,
     dir: std::path::PathBuf,
-    spilled_records: u64,
     /// Whether equal records are given once ([`Sorter::distinct`]).
     distinct: bool,
 }
@@ -82,7 +81,6 @@ impl<T: Record> Sorter<T> {
             capacity,
             runs: Vec::new(),
             dir: dir.to_path_buf(),
-            spilled_records: 0,
             distinct: false,
         }
     }
@@ -135,7 +133,6 @@ impl<T: Record> Sorter<T> {
         }
         file.seek(SeekFrom::Start(0))
             .map_err(|e| Error::io(&self.dir, e))?;
-        self.spilled_records += self.buf.len() as u64;
         self.runs.push(file);
         self.buf.clear();
         if self.runs.len() >= MAX_RUNS {

@@ -10,17 +10,9 @@ fn spilling_to_disk_gives_identical_reports() {
     let corpus = w.synth("c.jsonl", 1500, 3);
     // The report directory and what the run printed.
     let scan = |out: &str, extra: &[&str]| {
-        let dir = w.path(out);
-        let mut args = vec![
-            "scan",
-            corpus.to_str().unwrap(),
-            "--out",
-            dir.to_str().unwrap(),
-            "-q",
-        ];
+        let mut args = vec![corpus.to_str().unwrap(), "-q"];
         args.extend_from_slice(extra);
-        let o = w.run(&args);
-        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let (dir, o) = w.scan_to(out, &args);
         (dir, stdout(&o))
     };
     let ((mem, mem_printed), (disk, disk_printed)) =

@@ -939,18 +939,9 @@ fn compressed_input_keeps_no_texts_the_tables_do_not_need() {
     enc.write_all(lines.as_bytes()).unwrap();
     enc.finish().unwrap();
     let scan = |input: &std::path::Path, out: &str, extra: &[&str]| {
-        let dir = w.path(out);
-        let mut args = vec![
-            "scan",
-            input.to_str().unwrap(),
-            "--out",
-            dir.to_str().unwrap(),
-            "--no-passages",
-            "--no-reworded",
-        ];
+        let mut args = vec![input.to_str().unwrap(), "--no-passages", "--no-reworded"];
         args.extend_from_slice(extra);
-        let o = w.run(&args);
-        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let (dir, o) = w.scan_to(out, &args);
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
                 .unwrap();

@@ -45,7 +45,12 @@ impl Workdir {
     /// Runs `wiretrace scan ARGS --out <workdir>/out`, requires exit 0, and
     /// returns the output directory and the run's output.
     pub fn scan_ok(&self, args: &[&str]) -> (PathBuf, Output) {
-        let out = self.path("out");
+        self.scan_to("out", args)
+    }
+
+    /// As [`Workdir::scan_ok`], into `<workdir>/OUT`.
+    pub fn scan_to(&self, out: &str, args: &[&str]) -> (PathBuf, Output) {
+        let out = self.path(out);
         let mut full = vec!["scan", "--out", out.to_str().unwrap()];
         full.extend_from_slice(args);
         let o = self.run(&full);

@@ -25,19 +25,51 @@ use crate::shingle::{ShingleHash, ShingleSet};
 #[inline]
 pub fn is_fingerprint(h: ShingleHash, sample: u64) -> bool {
     // Remix so the choice is independent of the bits MinHash uses.
-    let x = (u64::from(h) ^ 0x5851_f42d_4c95_7f2d).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (x >> 32).is_multiple_of(sample)
+    let x = (u64::from(h) ^ 0x5851_f42d_4c95_7f2d).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+    // `x % sample == 0` without a 64-bit division per shingle (gathering
+    // at 1M articles: 2.2 s with it, 1.8 s without): for x and sample
+    // below 2^32, with c = ceil(2^64 / sample), sample divides x exactly
+    // when x * c mod 2^64 < c (Lemire, Kaser and Kurz, "Faster remainder by
+    // direct computation", 2019). `c` depends on `sample` only, so it is
+    // computed once per loop.
+    match sample {
+        0 => x == 0,
+        1 => true,
+        2..=0xffff_ffff => {
+            let c = u64::MAX / sample + 1;
+            x.wrapping_mul(c) < c
+        }
+        _ => x == 0,
+    }
 }
 
-/// The fingerprints of a shingle set at this sampling rate (none at 0).
+/// The fingerprints of a shingle set at this sampling rate (none at 0), in
+/// the set's order.
 pub fn fingerprints_of(set: &[ShingleHash], sample: u64) -> Vec<ShingleHash> {
+    let mut scratch = Vec::new();
+    sample_into(set, sample, &mut scratch).to_vec()
+}
+
+/// The fingerprints of `set`, written into `scratch` (reused across sets).
+/// Every hash is stored and the end moves on only past fingerprints: no
+/// branch to mispredict on one shingle in eight, about three times as fast
+/// as filtering.
+fn sample_into<'a>(
+    set: &[ShingleHash],
+    sample: u64,
+    scratch: &'a mut Vec<ShingleHash>,
+) -> &'a [ShingleHash] {
     if sample == 0 {
-        return Vec::new();
+        return &[];
     }
-    set.iter()
-        .copied()
-        .filter(|&h| is_fingerprint(h, sample))
-        .collect()
+    scratch.clear();
+    scratch.resize(set.len(), 0);
+    let mut kept = 0;
+    for &h in set {
+        scratch[kept] = h;
+        kept += usize::from(is_fingerprint(h, sample));
+    }
+    &scratch[..kept]
 }
 
 /// What the index did.
@@ -59,26 +91,20 @@ pub fn candidates(
     if cfg.sample == 0 || sets.is_empty() {
         return (Vec::new(), FingerprintStats::default());
     }
-    index(sets.len(), cfg, obs, |quarter| {
-        crate::shingle::sorted_parts(
-            sets,
-            |p: &(ShingleHash, u32)| p.0,
-            |d, set: &ShingleSet, emit| {
-                for &h in set {
-                    if h >> 30 == quarter && is_fingerprint(h, cfg.sample) {
-                        emit((h, d as u32));
-                    }
-                }
-            },
-        )
-    })
+    let mut prints = Prints::default();
+    for run in sets.chunks(GATHER_CHUNK) {
+        prints.push_run(run, cfg.sample, |_| true);
+    }
+    candidates_of_prints(prints, cfg, obs)
 }
 
+/// Sets sampled at once by [`candidates`].
+const GATHER_CHUNK: usize = 50_000;
+
 /// The fingerprints of a corpus, gathered document by document and kept
-/// apart by quarter of the hash space, for [`candidates_of_prints`]: when
-/// the shingle sets are not all in memory, the index reads these instead
-/// (an eighth of the shingles at the default sampling), and lets each
-/// quarter go once it is indexed.
+/// apart by quarter of the hash space, for [`candidates_of_prints`]: the
+/// index reads these (an eighth of the shingles at the default sampling)
+/// rather than the sets, and lets each quarter go once it is indexed.
 #[derive(Debug)]
 pub struct Prints {
     /// Per quarter: document `d`'s fingerprints are
@@ -98,11 +124,47 @@ impl Prints {
     /// The next document's fingerprints ([`fingerprints_of`] its set; none
     /// for a document the index leaves out).
     pub fn push(&mut self, fingerprints: &[ShingleHash]) {
+        if fingerprints.is_sorted() {
+            // As `fingerprints_of` gives them: each quarter is one run.
+            let mut rest = fingerprints;
+            for (quarter, (start, hashes)) in (0..).zip(&mut self.quarters) {
+                let end = rest.partition_point(|&h| h >> 30 <= quarter);
+                hashes.extend_from_slice(&rest[..end]);
+                rest = &rest[end..];
+                start.push(hashes.len() as u32);
+            }
+            return;
+        }
         for &h in fingerprints {
             self.quarters[(h >> 30) as usize].1.push(h);
         }
         for (start, hashes) in &mut self.quarters {
             start.push(hashes.len() as u32);
+        }
+    }
+
+    /// The next documents' fingerprints, sampled from their sets in
+    /// parallel at rate `sample`; a document for which `keep(i)` (its index
+    /// in `run`) is false is pushed with none.
+    pub fn push_run(
+        &mut self,
+        run: &[ShingleSet],
+        sample: u64,
+        keep: impl Fn(usize) -> bool + Sync,
+    ) {
+        let sampled: Vec<ShingleSet> = run
+            .par_iter()
+            .enumerate()
+            .map_init(Vec::new, |scratch, (i, s)| {
+                if keep(i) {
+                    sample_into(s, sample, scratch).to_vec()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        for s in &sampled {
+            self.push(s);
         }
     }
 
@@ -461,6 +523,22 @@ mod tests {
         let (pairs, stats) = candidates(&sets, &FingerprintConfig::default(), &Silent);
         assert_eq!(pairs, [pair(0, 1), pair(3, 4), pair(4, 5)]);
         assert_eq!(stats.fingerprints, 6);
+    }
+
+    #[test]
+    fn fingerprint_test_is_the_remainder() {
+        let remix = |h: u32| {
+            (u64::from(h) ^ 0x5851_f42d_4c95_7f2d).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
+        };
+        let wide = [0xffff_ffff, 1 << 32, u64::MAX];
+        let samples = [0, 1, 2, 3, 7, 8, 13, 1000, 65_537].into_iter().chain(wide);
+        for h in (0..200_000u32).chain([u32::MAX, u32::MAX - 1]) {
+            for sample in samples.clone() {
+                let x = remix(h);
+                let want = if sample == 0 { x == 0 } else { x % sample == 0 };
+                assert_eq!(is_fingerprint(h, sample), want, "h {h} sample {sample}");
+            }
+        }
     }
 
     #[test]

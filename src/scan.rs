@@ -730,7 +730,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     clock.lap(Stage::Lsh);
 
     obs.stage_start(Stage::Passages, "indexing sampled shingles", None);
-    let (passage_pairs, fp_stats) = passage_candidates(&mut sets, &dup_of, chunk, cfg, obs)?;
+    let (passage_pairs, fp_stats) = passage_candidates(&sets, &dup_of, chunk, cfg, obs)?;
     let (candidates_lsh, candidates_passage) = (lsh_pairs.len() as u64, passage_pairs.len() as u64);
     let candidates = fingerprint::union(lsh_pairs, passage_pairs);
     obs.stage_end(Stage::Passages);
@@ -947,45 +947,21 @@ fn identical_sets(keys: Vec<(u64, usize)>, sets: &impl SetSource) -> Vec<Option<
 }
 
 /// Candidate pairs from the passage index ([`fingerprint::candidates`]),
-/// which copies stay out of. Sets held in memory are indexed as they are;
-/// from sets in a file, one pass gathers the sampled shingles
-/// ([`fingerprint::Prints`]), since the index reads only those.
+/// which copies stay out of. One pass over the sets (in memory or in a
+/// file) gathers the sampled shingles ([`fingerprint::Prints`]), since the
+/// index reads only those.
 fn passage_candidates(
-    sets: &mut Sets,
+    sets: &Sets,
     dup_of: &[Option<DocId>],
     chunk: usize,
     cfg: &ScanConfig,
     obs: &dyn Observer,
 ) -> Result<(Vec<CandidatePair>, fingerprint::FingerprintStats)> {
-    if let Some(held) = sets.memory_mut() {
-        let copies: Vec<(usize, ShingleSet)> = dup_of
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.is_some())
-            .map(|(d, _)| (d, std::mem::take(&mut held[d])))
-            .collect();
-        let found = fingerprint::candidates(held, &cfg.fingerprint, obs);
-        for (d, set) in copies {
-            held[d] = set;
-        }
-        return Ok(found);
-    }
-    obs.step("reading sampled shingles back", Some(dup_of.len() as u64));
+    obs.step("gathering sampled shingles", Some(dup_of.len() as u64));
     let sample = cfg.fingerprint.sample;
     let mut prints = fingerprint::Prints::default();
     sets.blocks(chunk, |first, run| {
-        let dups = &dup_of[first..first + run.len()];
-        let sampled: Vec<ShingleSet> = run
-            .par_iter()
-            .zip(dups.par_iter())
-            .map(|(s, dup)| match dup {
-                Some(_) => Vec::new(),
-                None => fingerprint::fingerprints_of(s, sample),
-            })
-            .collect();
-        for s in &sampled {
-            prints.push(s);
-        }
+        prints.push_run(run, sample, |i| dup_of[first + i].is_none());
         obs.advance(run.len() as u64, 0);
     })?;
     Ok(fingerprint::candidates_of_prints(

@@ -748,7 +748,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     }
     sets.check()?;
     let identical_copies = with_copies(&mut matches, &dup_of, &sets, cfg.lsh.bucket_cap);
-    matches.sort_unstable_by_key(|m| (m.a, m.b));
+    debug_assert!(matches.is_sorted_by_key(|m| (m.a, m.b)));
     obs.stage_end(Stage::Verify);
     clock.lap(Stage::Verify);
 
@@ -1047,8 +1047,30 @@ fn with_copies(matches: &mut Vec<Match>, dup_of: &[Option<DocId>], sets: &Sets, 
             }
         }
     }
-    matches.extend(added);
+    merge_sorted(matches, added);
     copies
+}
+
+/// Merges `added` into `matches` (sorted by pair, as verification keeps
+/// candidate order), from the back: the millions already in order are not
+/// sorted again (0.8 s at 1M articles).
+fn merge_sorted(matches: &mut Vec<Match>, mut added: Vec<Match>) {
+    let key = |m: &Match| (m.a, m.b);
+    added.sort_unstable_by_key(key);
+    let (mut i, mut j) = (matches.len(), added.len());
+    matches.extend_from_slice(&added);
+    for k in (0..matches.len()).rev() {
+        if j == 0 {
+            break;
+        }
+        if i > 0 && key(&matches[i - 1]) > key(&added[j - 1]) {
+            matches[k] = matches[i - 1];
+            i -= 1;
+        } else {
+            matches[k] = added[j - 1];
+            j -= 1;
+        }
+    }
 }
 
 /// Runs the reworded view and folds what it found into `matches` (kept
@@ -1350,6 +1372,39 @@ fn outlet_indices(docs: &[Document]) -> Vec<boilerplate::OutletIndex> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // Any sorted matches and any added ones (unsorted, their pairs
+        // apart from the sorted ones') merge into the full sorted list.
+        #[test]
+        fn added_matches_merge_in_order(
+            pairs in proptest::collection::btree_set((0u32..60, 0u32..60), 0..80),
+            take in proptest::collection::vec(any::<bool>(), 80),
+            shuffle in any::<u64>(),
+        ) {
+            let m = |&(a, b): &(u32, u32)| Match {
+                a: DocId(a),
+                b: DocId(b),
+                shared: a + b,
+                jaccard: 0.5,
+                a_in_b: 0.5,
+                b_in_a: 0.5,
+                relation: Relation::Partial,
+                reworded: 0.0,
+            };
+            let all: Vec<Match> = pairs.iter().map(m).collect();
+            let (mut added, mut matches) = (Vec::new(), Vec::new());
+            for (x, &t) in all.iter().zip(&take) {
+                if t { added.push(*x) } else { matches.push(*x) }
+            }
+            added.sort_by_key(|x| (x.shared as u64 ^ shuffle).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            merge_sorted(&mut matches, added);
+            let merged = matches;
+            let key = |x: &Match| (x.a, x.b, x.shared);
+            prop_assert_eq!(merged.iter().map(key).collect::<Vec<_>>(), all.iter().map(key).collect::<Vec<_>>());
+        }
+    }
 
     #[test]
     fn a_cut_text_keeps_the_words_that_title_it() {

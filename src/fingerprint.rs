@@ -332,42 +332,80 @@ pub(crate) fn pairs_sharing(
         })
         .collect();
     keyed.par_sort_unstable();
-    let mut weighted: Vec<(u32, u32, u16)> = Vec::new(); // (start, len, weight)
-    for run in keyed.chunk_by(|x, y| x.0 == y.0 && x.2 == y.2) {
-        // Equal hashes are checked: a collision keeps the lists apart.
-        let mut groups: Vec<(u32, u32, u16)> = Vec::new();
-        for &(_, start, len) in run {
-            match groups
-                .iter_mut()
-                .find(|g| slice(g.0, g.1) == slice(start, len))
-            {
-                Some(g) => g.2 = g.2.saturating_add(1),
-                None => groups.push((start, len, 1)),
+    // (start, len, weight), in key order; runs are grouped in parallel.
+    let weighted: Vec<(u32, u32, u16)> = keyed
+        .par_chunk_by(|x, y| x.0 == y.0 && x.2 == y.2)
+        .flat_map_iter(|run| {
+            // Equal hashes are checked: a collision keeps the lists apart.
+            let mut groups: Vec<(u32, u32, u16)> = Vec::new();
+            for &(_, start, len) in run {
+                match groups
+                    .iter_mut()
+                    .find(|g| slice(g.0, g.1) == slice(start, len))
+                {
+                    Some(g) => g.2 = g.2.saturating_add(1),
+                    None => groups.push((start, len, 1)),
+                }
             }
-        }
-        weighted.extend(groups);
-    }
+            groups
+        })
+        .collect();
     drop(keyed);
-    // Per document: (its position in a list, the list's end, the weight).
-    let mut doc_offsets: Vec<u32> = vec![0; n + 1];
-    for &(start, len, _) in &weighted {
-        for &d in slice(start, len) {
-            doc_offsets[d as usize + 1] += 1;
-        }
-    }
+    // Per document: (its position in a list, the list's end, the weight),
+    // in `slots[doc_offsets[d]..doc_offsets[d + 1]]`.
+    let threads = rayon::current_num_threads().max(1);
+    let mut doc_offsets: Vec<u32> = weighted
+        .par_chunks(weighted.len().div_ceil(threads).max(1))
+        .map(|part| {
+            let mut counts = vec![0u32; n + 1];
+            for &(start, len, _) in part {
+                for &d in slice(start, len) {
+                    counts[d as usize + 1] += 1;
+                }
+            }
+            counts
+        })
+        .reduce_with(|mut a, b| {
+            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+            a
+        })
+        .unwrap_or_else(|| vec![0; n + 1]);
     for d in 0..n {
         doc_offsets[d + 1] += doc_offsets[d];
     }
-    let mut cursor = doc_offsets.clone();
+    // Filled in parallel by ranges of documents with about equal slots:
+    // each range scans every list and writes only its own documents'
+    // slots, a contiguous part of `slots`.
     let mut slots = vec![(0u32, 0u32, 0u16); doc_offsets[n] as usize];
-    for &(start, len, w) in &weighted {
-        for pos in start..start + len {
-            let d = docs[pos as usize] as usize;
-            slots[cursor[d] as usize] = (pos, start + len, w);
-            cursor[d] += 1;
-        }
+    let mut ranges = Vec::with_capacity(threads);
+    let mut rest: &mut [(u32, u32, u16)] = &mut slots;
+    let mut lo = 0usize;
+    for r in 1..=threads {
+        let hi = if r == threads {
+            n
+        } else {
+            let goal = (u64::from(doc_offsets[n]) * r as u64 / threads as u64) as u32;
+            doc_offsets.partition_point(|&o| o < goal).clamp(lo, n)
+        };
+        let (mine, tail) = rest.split_at_mut((doc_offsets[hi] - doc_offsets[lo]) as usize);
+        ranges.push((lo, hi, mine));
+        rest = tail;
+        lo = hi;
     }
-    drop(cursor);
+    ranges.into_par_iter().for_each(|(lo, hi, mine)| {
+        let base = doc_offsets[lo];
+        let mut cursor: Vec<u32> = doc_offsets[lo..hi].iter().map(|&o| o - base).collect();
+        for &(start, len, w) in &weighted {
+            for pos in start..start + len {
+                let d = docs[pos as usize] as usize;
+                if (lo..hi).contains(&d) {
+                    let c = &mut cursor[d - lo];
+                    mine[*c as usize] = (pos, start + len, w);
+                    *c += 1;
+                }
+            }
+        }
+    });
     drop(weighted);
     let per_doc: Vec<Vec<u64>> = (0..n)
         .into_par_iter()
@@ -523,6 +561,41 @@ mod tests {
         let (pairs, stats) = candidates(&sets, &FingerprintConfig::default(), &Silent);
         assert_eq!(pairs, [pair(0, 1), pair(3, 4), pair(4, 5)]);
         assert_eq!(stats.fingerprints, 6);
+    }
+
+    proptest::proptest! {
+        // Any lists (many repeated, as copies make them) pair exactly the
+        // documents that meet in at least `min_count` of them, whatever the
+        // grouping, the ranges the slots are filled by, or the threads.
+        #[test]
+        fn pairs_sharing_counts_like_the_definition(
+            raw in proptest::collection::vec(proptest::collection::btree_set(0u32..40, 1..8), 0..60),
+            repeat in proptest::collection::vec(1usize..4, 60),
+            min_count in 1u32..4,
+        ) {
+            let (mut docs, mut lists) = (Vec::new(), Vec::new());
+            for (list, &times) in raw.iter().zip(&repeat) {
+                for _ in 0..times {
+                    lists.push((docs.len() as u32, list.len() as u32));
+                    docs.extend(list.iter().copied());
+                }
+            }
+            let mut want: std::collections::BTreeMap<(u32, u32), u32> = Default::default();
+            for &(start, len) in &lists {
+                let l = &docs[start as usize..(start + len) as usize];
+                for (i, &a) in l.iter().enumerate() {
+                    for &b in &l[i + 1..] {
+                        *want.entry((a, b)).or_default() += 1;
+                    }
+                }
+            }
+            let want: Vec<CandidatePair> = want
+                .into_iter()
+                .filter(|&(_, c)| c >= min_count)
+                .map(|((a, b), _)| pair(a, b))
+                .collect();
+            proptest::prop_assert_eq!(pairs_sharing(40, &docs, &lists, min_count), want);
+        }
     }
 
     #[test]

@@ -141,8 +141,9 @@ pub fn member_relation(out: &ScanOutput, d: DocId) -> (f64, &'static str) {
     out.member_relations[d.index()]
 }
 
-/// [`member_relation`] from the related pairs (sorted by `(a, b)`) and the
-/// boilerplate-free shingle sets.
+/// [`member_relation`] from the related pairs (sorted by `(a, b)`; any
+/// sorted slice holding all pairs whose `a` is the smaller of `origin` and
+/// `d` will do) and the boilerplate-free shingle sets.
 pub fn relation_to_origin<S: SetSource + ?Sized>(
     matches: &[Match],
     sets: &S,

@@ -894,12 +894,24 @@ fn member_relations(
     matches: &[Match],
     sets: &Sets,
 ) -> Vec<(f64, &'static str)> {
+    // Where each document's matches as `a` start (matches are sorted by
+    // pair): each lookup searches one document's few matches, not all
+    // millions (a binary search over them missed cache at every step).
+    let mut starts = vec![0usize; n + 1];
+    for m in matches {
+        starts[m.a.index() + 1] += 1;
+    }
+    for d in 0..n {
+        starts[d + 1] += starts[d];
+    }
     let found: Vec<(DocId, (f64, &'static str))> = stories
         .par_iter()
         .flat_map_iter(|s| {
-            s.members
-                .iter()
-                .map(|&d| (d, report::relation_to_origin(matches, sets, s.origin, d)))
+            s.members.iter().map(|&d| {
+                let a = s.origin.min(d).index();
+                let own = &matches[starts[a]..starts[a + 1]];
+                (d, report::relation_to_origin(own, sets, s.origin, d))
+            })
         })
         .collect();
     let mut out = vec![(0.0, ""); n];

@@ -33,9 +33,14 @@ pub struct Prepared<'t> {
     pub tokens: Vec<Token>,
     /// Shingle hash at each token position (`tokens.len() - k + 1` entries).
     pub seq: Vec<ShingleHash>,
-    /// `(hash << 32) | position` for every position, sorted: the seed index,
-    /// built once per text (an origin is aligned against all its reruns).
-    keys: Vec<u64>,
+    /// `(hash << 32) | position` for every position whose shingle occurs
+    /// nowhere else in the text, sorted: the seed index, built once per text
+    /// (an origin is aligned against all its reruns).
+    unique: Vec<u64>,
+    /// Character offsets of each token's start and end, counted once per
+    /// text: a passage's character range is two lookups, not a count over
+    /// the text for every pair it is aligned in.
+    chars: Vec<(u32, u32)>,
 }
 
 impl<'t> Prepared<'t> {
@@ -52,13 +57,49 @@ impl<'t> Prepared<'t> {
         // Positions were pushed in order, so a stable sort on the hash half
         // (four radix passes, not eight) orders the keys fully.
         radsort::sort_by_key(&mut keys, |k| (k >> 32) as u32);
+        // Repeated shingles are ambiguous seeds: only the unique ones stay.
+        let unique = keys
+            .chunk_by(|x, y| x >> 32 == y >> 32)
+            .filter(|run| run.len() == 1)
+            .map(|run| run[0])
+            .collect();
+        let chars = token_chars(text, &tokens);
         Prepared {
             text,
             tokens,
             seq,
-            keys,
+            unique,
+            chars,
         }
     }
+}
+
+/// The character offsets of each token's start and end. A character
+/// offset is the byte offset less the UTF-8 continuation bytes before it;
+/// those are found a 64-byte block at a time (blocks of ASCII are skipped
+/// whole) and met in order as the tokens ascend.
+fn token_chars(text: &str, tokens: &[Token]) -> Vec<(u32, u32)> {
+    const BLOCK: usize = 64;
+    let mut continuations: Vec<u32> = Vec::new();
+    for (n, block) in text.as_bytes().chunks(BLOCK).enumerate() {
+        if block.is_ascii() {
+            continue;
+        }
+        continuations.extend(
+            (0..)
+                .zip(block)
+                .filter(|&(_, &b)| b & 0xC0 == 0x80)
+                .map(|(i, _)| (n * BLOCK) as u32 + i),
+        );
+    }
+    let mut before = 0;
+    let mut at = |byte: u32| {
+        while before < continuations.len() && continuations[before] < byte {
+            before += 1;
+        }
+        byte - before as u32
+    };
+    tokens.iter().map(|t| (at(t.start), at(t.end))).collect()
 }
 
 /// Converts byte offsets (on `char` boundaries) to character offsets in one
@@ -153,36 +194,22 @@ fn anchors(
     skip: &dyn Fn(ShingleHash) -> bool,
 ) -> Vec<Anchor> {
     // Seeds: shingles that occur once in each text (repeats are ambiguous),
-    // found by sorting (hash, position) keys of both texts and merging.
-    let (ka, kb) = (&a.keys, &b.keys);
-    let run_end = |v: &[u64], i: usize| {
-        let h = v[i] >> 32;
-        let mut j = i + 1;
-        while j < v.len() && v[j] >> 32 == h {
-            j += 1;
-        }
-        j
-    };
+    // found by merging the two texts' unique (hash, position) keys. The
+    // merge moves on without a branch; only shared shingles branch.
+    let (ua, ub) = (&a.unique, &b.unique);
     // Seeds by their position in B: each position of B holds at most one
     // seed (its shingle occurs once in A), so a walk along B meets the
     // seeds of one diagonal run one after another, with no sort.
     const NONE: u32 = u32::MAX;
     let mut at_b = vec![NONE; b.seq.len()];
     let (mut i, mut j) = (0, 0);
-    while i < ka.len() && j < kb.len() {
-        let (ha, hb) = (ka[i] >> 32, kb[j] >> 32);
-        if ha < hb {
-            i = run_end(ka, i);
-        } else if hb < ha {
-            j = run_end(kb, j);
-        } else {
-            let (ie, je) = (run_end(ka, i), run_end(kb, j));
-            if ie - i == 1 && je - j == 1 && !skip(ha as ShingleHash) {
-                at_b[kb[j] as u32 as usize] = ka[i] as u32;
-            }
-            i = ie;
-            j = je;
+    while i < ua.len() && j < ub.len() {
+        let (ha, hb) = (ua[i] >> 32, ub[j] >> 32);
+        if ha == hb && !skip(ha as ShingleHash) {
+            at_b[ub[j] as u32 as usize] = ua[i] as u32;
         }
+        i += usize::from(ha <= hb);
+        j += usize::from(hb <= ha);
     }
     // Merge runs on the same diagonal.
     let mut out: Vec<Anchor> = Vec::new();
@@ -455,9 +482,8 @@ pub fn align(
             a_last: a1,
             b_first: b0,
             b_last: b1,
-            // Byte offsets for now; converted to characters below.
-            a_chars: a_bytes,
-            b_chars: b_bytes,
+            a_chars: (a.chars[a0 as usize].0, a.chars[a1 as usize - 1].1),
+            b_chars: (b.chars[b0 as usize].0, b.chars[b1 as usize - 1].1),
             a_bytes,
             b_bytes,
             matched,
@@ -470,16 +496,6 @@ pub fn align(
         });
     }
     out.sort_by_key(|p| (p.a_first, p.b_first));
-    let mut ends: Vec<&mut u32> = out
-        .iter_mut()
-        .flat_map(|p| [&mut p.a_chars.0, &mut p.a_chars.1])
-        .collect();
-    to_chars(a.text, &mut ends);
-    let mut ends: Vec<&mut u32> = out
-        .iter_mut()
-        .flat_map(|p| [&mut p.b_chars.0, &mut p.b_chars.1])
-        .collect();
-    to_chars(b.text, &mut ends);
     out
 }
 

@@ -128,8 +128,9 @@ pub fn intersection_size(a: &[ShingleHash], b: &[ShingleHash]) -> usize {
     // per-block popcount); then the block with the smaller last element
     // moves on (both when equal). Each value occurs once per side, so every
     // common value is counted exactly once, when its two blocks meet. About
-    // 1.5x as fast as four against four, and three times the element merge
-    // it ends with.
+    // 1.5x as fast as the four-against-four blocks with a popcount it
+    // replaced (1.15 against 1.7 us for two 727-shingle sets), which were
+    // about twice as fast as the element merge it ends with.
     let (mut i, mut j) = (0, 0);
     let mut lanes = [0u32; 8];
     let (na, nb) = (small.len() & !7, large.len() & !7);

@@ -106,12 +106,10 @@ impl<T: Record> Sorter<T> {
     pub fn extend(&mut self, items: impl IntoIterator<Item = T>) -> Result<()> {
         for x in items {
             if self.buf.len() >= self.capacity {
-                if self.distinct {
-                    self.sort_buffer();
-                }
+                self.sort_buffer();
                 // Repeats dropped in place make room without a run.
                 if !self.distinct || self.buf.len() > self.capacity / 2 {
-                    self.spill()?;
+                    self.write_run()?;
                 }
             }
             self.buf.push(x);
@@ -119,8 +117,8 @@ impl<T: Record> Sorter<T> {
         Ok(())
     }
 
-    fn spill(&mut self) -> Result<()> {
-        self.sort_buffer();
+    /// Writes the sorted buffer out as a run and empties it.
+    fn write_run(&mut self) -> Result<()> {
         let mut file = tempfile::tempfile_in(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         {
             let mut w = BufWriter::with_capacity(1 << 20, &mut file);
@@ -174,7 +172,8 @@ impl<T: Record> Sorter<T> {
             return Ok(Sorted(Inner::Memory(self.buf.into_iter())));
         }
         if !self.buf.is_empty() {
-            self.spill()?;
+            self.sort_buffer();
+            self.write_run()?;
         }
         merge(self.runs, &self.dir, self.distinct)
     }

@@ -74,14 +74,28 @@ impl<'t> Prepared<'t> {
     }
 }
 
-/// The character offsets of each token's start and end. A character
-/// offset is the byte offset less the UTF-8 continuation bytes before it;
-/// those are found a 64-byte block at a time (blocks of ASCII are skipped
-/// whole) and met in order as the tokens ascend.
+/// The character offsets of each token's start and end ([`to_chars`]).
 fn token_chars(text: &str, tokens: &[Token]) -> Vec<(u32, u32)> {
+    let mut chars: Vec<(u32, u32)> = tokens.iter().map(|t| (t.start, t.end)).collect();
+    let mut ends: Vec<&mut u32> = chars
+        .iter_mut()
+        .flat_map(|c| [&mut c.0, &mut c.1])
+        .collect();
+    to_chars(text, &mut ends);
+    chars
+}
+
+/// Converts byte offsets (on `char` boundaries) to character offsets,
+/// whatever their order. A character offset is the byte offset less the
+/// UTF-8 continuation bytes before it; those are found a 64-byte block at
+/// a time (blocks of ASCII are skipped whole) and met in order as the
+/// offsets ascend, so many offsets cost one pass, not a count per gap.
+pub(crate) fn to_chars(text: &str, offsets: &mut [&mut u32]) {
     const BLOCK: usize = 64;
+    offsets.sort_unstable_by_key(|o| **o);
+    let end = offsets.last().map_or(0, |o| **o as usize);
     let mut continuations: Vec<u32> = Vec::new();
-    for (n, block) in text.as_bytes().chunks(BLOCK).enumerate() {
+    for (n, block) in text.as_bytes()[..end].chunks(BLOCK).enumerate() {
         if block.is_ascii() {
             continue;
         }
@@ -93,29 +107,11 @@ fn token_chars(text: &str, tokens: &[Token]) -> Vec<(u32, u32)> {
         );
     }
     let mut before = 0;
-    let mut at = |byte: u32| {
-        while before < continuations.len() && continuations[before] < byte {
+    for o in offsets.iter_mut() {
+        while before < continuations.len() && continuations[before] < **o {
             before += 1;
         }
-        byte - before as u32
-    };
-    tokens.iter().map(|t| (at(t.start), at(t.end))).collect()
-}
-
-/// Converts byte offsets (on `char` boundaries) to character offsets in one
-/// pass over the text, whatever their order.
-pub(crate) fn to_chars(text: &str, offsets: &mut [&mut u32]) {
-    offsets.sort_unstable_by_key(|o| **o);
-    let bytes = text.as_bytes();
-    let (mut byte, mut chars) = (0usize, 0u32);
-    for o in offsets.iter_mut() {
-        let to = **o as usize;
-        chars += bytes[byte..to]
-            .iter()
-            .filter(|&&b| (b & 0xC0) != 0x80)
-            .count() as u32;
-        byte = to;
-        **o = chars;
+        **o -= before as u32;
     }
 }
 
@@ -606,6 +602,24 @@ mod tests {
         let b = Prepared::new(P1, 5);
         let all = |_: ShingleHash| true;
         assert!(align(&a, &b, &AlignConfig::default(), &all).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Any char boundaries, in any order and with repeats, become the
+        /// number of chars before them, across ASCII blocks and long
+        /// multibyte runs alike.
+        #[test]
+        fn byte_offsets_become_char_offsets(
+            text in "([a-z ]{0,90}|[\u{e9}\u{6771}\u{1f642}\u{2014} ]{0,40}){0,6}",
+            picks in proptest::collection::vec(proptest::num::usize::ANY, 0..30),
+        ) {
+            let bounds: Vec<usize> = (0..=text.len()).filter(|&b| text.is_char_boundary(b)).collect();
+            let mut got: Vec<u32> = picks.iter().map(|p| bounds[p % bounds.len()] as u32).collect();
+            let want: Vec<u32> = got.iter().map(|&b| text[..b as usize].chars().count() as u32).collect();
+            let mut refs: Vec<&mut u32> = got.iter_mut().collect();
+            to_chars(&text, &mut refs);
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     proptest::proptest! {

@@ -27,7 +27,7 @@ use crate::config::{AlignConfig, ScanConfig};
 use crate::document::{DocId, Document};
 use crate::error::{Result, SkipReason};
 use crate::fingerprint;
-use crate::ingest::{self, Item};
+use crate::ingest::{self, BadRecord, Item};
 use crate::lsh::{self, CandidatePair};
 use crate::minhash::Sketcher;
 use crate::report;
@@ -148,6 +148,9 @@ impl Summary {
 pub struct Timings {
     /// Milliseconds per stage, in pipeline order.
     pub stages: Vec<StageTime>,
+    /// Milliseconds per step inside the scan's stages, in order: where a
+    /// stage's time goes.
+    pub steps: Vec<StepTime>,
     /// Total milliseconds.
     pub total_ms: f64,
     /// Peak resident set size in MiB (Linux), 0 where unknown.
@@ -182,6 +185,85 @@ pub struct StageTime {
     /// Peak resident set size during the stage in MiB (Linux; sampled every
     /// 10 ms, see `rss`), 0 where unknown.
     pub peak_rss_mib: f64,
+}
+
+/// Wall time of one step of a stage (see [`Observer::step`]).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct StepTime {
+    /// Stage name.
+    pub stage: String,
+    /// What the step counts or does, as its progress bar says.
+    pub step: String,
+    /// Milliseconds, from the step's start to the next step's or the stage's end.
+    pub ms: f64,
+}
+
+/// Forwards every notice to `inner` and notes when each step starts and
+/// its stage ends, for [`Timings::steps`].
+struct StepClock<'o> {
+    inner: &'o dyn Observer,
+    /// `(stage, step, start)`; a stage's end is a step named "".
+    marks: std::sync::Mutex<Vec<(Stage, String, Instant)>>,
+    current: std::sync::Mutex<Option<Stage>>,
+}
+
+impl<'o> StepClock<'o> {
+    fn new(inner: &'o dyn Observer) -> Self {
+        StepClock {
+            inner,
+            marks: std::sync::Mutex::new(Vec::new()),
+            current: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn mark(&self, stage: Option<Stage>, what: &str) {
+        let mut current = self.current.lock().expect("step clock lock");
+        if let Some(stage) = stage {
+            *current = Some(stage);
+        }
+        if let Some(stage) = *current {
+            let mut marks = self.marks.lock().expect("step clock lock");
+            marks.push((stage, what.to_string(), Instant::now()));
+        }
+    }
+
+    /// The steps, each timed up to the next mark.
+    fn steps(&self) -> Vec<StepTime> {
+        let marks = self.marks.lock().expect("step clock lock");
+        marks
+            .windows(2)
+            .filter(|w| !w[0].1.is_empty())
+            .map(|w| StepTime {
+                stage: w[0].0.as_str().to_string(),
+                step: w[0].1.clone(),
+                ms: (w[1].2 - w[0].2).as_secs_f64() * 1000.0,
+            })
+            .collect()
+    }
+}
+
+impl Observer for StepClock<'_> {
+    fn bad_record(&self, bad: &BadRecord) {
+        self.inner.bad_record(bad);
+    }
+    fn stage_start(&self, stage: Stage, what: &str, total: Option<u64>) {
+        self.mark(Some(stage), what);
+        self.inner.stage_start(stage, what, total);
+    }
+    fn step(&self, what: &str, total: Option<u64>) {
+        self.mark(None, what);
+        self.inner.step(what, total);
+    }
+    fn input_bytes(&self, bytes: u64) {
+        self.inner.input_bytes(bytes);
+    }
+    fn advance(&self, units: u64, bytes: u64) {
+        self.inner.advance(units, bytes);
+    }
+    fn stage_end(&self, stage: Stage) {
+        self.mark(Some(stage), "");
+        self.inner.stage_end(stage);
+    }
 }
 
 /// The passages of one aligned pair; `a < b`, offsets as in [`align::Passage`]
@@ -342,8 +424,10 @@ impl Clock {
         self.timings.add_stage(stage.as_str(), self.last);
         self.last = Instant::now();
     }
-    /// The stages so far; the total is the wall time since the start.
-    fn finish(mut self) -> Timings {
+    /// The stages so far with their steps; the total is the wall time
+    /// since the start.
+    fn finish(mut self, steps: Vec<StepTime>) -> Timings {
+        self.timings.steps = steps;
         self.timings.total_ms = self.start.elapsed().as_secs_f64() * 1000.0;
         self.timings
     }
@@ -643,6 +727,8 @@ pub(crate) fn progress_chunk(n: usize) -> usize {
 pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<ScanOutput> {
     cfg.validate()?;
     let mut clock = Clock::new();
+    let step_clock = StepClock::new(obs);
+    let obs: &dyn Observer = &step_clock;
 
     obs.stage_start(Stage::Read, "reading", None);
     // Texts are let go once shingled. The reworded view reads back the
@@ -871,7 +957,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
             .count() as u64,
         reworded_view: cfg.reword.enabled,
         reword: reword_stats,
-        timings: clock.finish(),
+        timings: clock.finish(step_clock.steps()),
     };
     Ok(ScanOutput {
         docs,

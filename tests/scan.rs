@@ -113,6 +113,32 @@ fn seeds_reworded_reruns_are_found_with_their_passages() {
             assert!(x["peak_rss_mib"].as_f64().unwrap() > 0.0, "{x}");
         }
     }
+    // Each scan stage's steps, in order, inside the stage's time.
+    let steps = s["timings"]["steps"].as_array().unwrap();
+    let step_stages: Vec<&str> = steps.iter().map(|x| x["stage"].as_str().unwrap()).collect();
+    let mut distinct = step_stages.clone();
+    distinct.dedup();
+    assert_eq!(distinct, stages[..stages.len() - 1]);
+    let names = |stage: &str| -> Vec<&str> {
+        steps
+            .iter()
+            .filter(|x| x["stage"] == stage)
+            .map(|x| x["step"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(names("verify"), ["candidate pairs"]);
+    assert!(names("reword").contains(&"stories with reworded versions"));
+    for x in s["timings"]["stages"].as_array().unwrap() {
+        let spent: f64 = steps
+            .iter()
+            .filter(|y| y["stage"] == x["stage"])
+            .map(|y| y["ms"].as_f64().unwrap())
+            .sum();
+        assert!(
+            spent <= x["ms"].as_f64().unwrap() + 1.0,
+            "{x}: steps {spent} ms"
+        );
+    }
 }
 
 #[test]

@@ -633,9 +633,12 @@ pub struct View<'a> {
     text: &'a str,
     sentences: Vec<Sentence>,
     norms: Vec<f64>,
-    /// The distinct terms of the usable sentences, sorted, each with its
-    /// squared idf weight and the range of `sentences_of` listing the
-    /// sentences that hold it (ascending).
+    /// Whether each sentence takes part in matching (see `usable`).
+    usable: Vec<bool>,
+    /// The distinct terms of the non-boilerplate sentences, sorted, each
+    /// with its idf weight and the range of `sentences_of` listing the
+    /// sentences that hold it (ascending). Sentences too short to match
+    /// are listed too: a passage's cosine counts their words.
     terms: Vec<(Term, f64, u32, u32)>,
     /// Sentence indices, grouped by term.
     sentences_of: Vec<u32>,
@@ -656,7 +659,7 @@ impl<'a> View<'a> {
                     .sum::<f64>()
                     .sqrt(),
             );
-            if usable(s, cfg) {
+            if !s.boilerplate {
                 // (term, sentence) packed so the sort compares integers.
                 postings.extend(s.terms.iter().map(|&t| (u64::from(t) << 32) | i as u64));
             }
@@ -668,7 +671,7 @@ impl<'a> View<'a> {
             sentences_of.extend(run.iter().map(|&p| p as u32));
             let end = sentences_of.len() as u32;
             let t = (run[0] >> 32) as Term;
-            terms.push((t, idf.weight(t).powi(2), start, end));
+            terms.push((t, idf.weight(t), start, end));
         }
         let content_bytes = sentences
             .iter()
@@ -677,6 +680,7 @@ impl<'a> View<'a> {
             .sum();
         View {
             text,
+            usable: sentences.iter().map(|s| usable(s, cfg)).collect(),
             sentences,
             norms,
             terms,
@@ -688,6 +692,43 @@ impl<'a> View<'a> {
     /// The sentences.
     pub fn sentences(&self) -> &[Sentence] {
         &self.sentences
+    }
+
+    /// `(term, count, idf weight)` of the non-boilerplate sentences in `r`
+    /// (inclusive), sorted by term; `count` is how many of them hold it.
+    fn span_terms(&self, r: (u32, u32), out: &mut Vec<(Term, f64, f64)>) {
+        out.clear();
+        let span = &self.sentences[r.0 as usize..=r.1 as usize];
+        let words: usize = span
+            .iter()
+            .filter(|s| !s.boilerplate)
+            .map(|s| s.terms.len())
+            .sum();
+        if words * 4 < self.terms.len() {
+            // A few sentences: sort their terms.
+            let mut t: Vec<Term> = span
+                .iter()
+                .filter(|s| !s.boilerplate)
+                .flat_map(|s| s.terms.iter().copied())
+                .collect();
+            t.sort_unstable();
+            out.extend(t.chunk_by(|x, y| x == y).map(|run| {
+                let i = self
+                    .terms
+                    .binary_search_by_key(&run[0], |e| e.0)
+                    .expect("a non-boilerplate sentence's terms are listed");
+                (run[0], run.len() as f64, self.terms[i].1)
+            }));
+        } else {
+            // Most of the text: count each listed term's sentences in range.
+            out.extend(self.terms.iter().filter_map(|&(t, w, s, e)| {
+                let n = self.sentences_of[s as usize..e as usize]
+                    .iter()
+                    .filter(|&&i| r.0 <= i && i <= r.1)
+                    .count();
+                (n > 0).then_some((t, n as f64, w))
+            }));
+        }
     }
 }
 
@@ -739,30 +780,15 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
     x
 }
 
-/// tf-idf cosine of two spans of sentences (term frequencies summed).
-fn span_cosine(
-    a: &View<'_>,
-    ai: (u32, u32),
-    b: &View<'_>,
-    bj: (u32, u32),
-    idf: &Idf,
-) -> (f64, u32) {
-    // (term, count) of a span's non-boilerplate sentences, sorted by term.
-    let count = |v: &View<'_>, r: (u32, u32)| {
-        let mut t: Vec<Term> = v.sentences[r.0 as usize..=r.1 as usize]
-            .iter()
-            .filter(|s| !s.boilerplate)
-            .flat_map(|s| s.terms.iter().copied())
-            .collect();
-        t.sort_unstable();
-        t.chunk_by(|x, y| x == y)
-            .map(|run| (run[0], run.len() as f64))
-            .collect::<Vec<(Term, f64)>>()
-    };
-    let (ma, mb) = (count(a, ai), count(b, bj));
-    let norm = |m: &[(Term, f64)]| {
+/// tf-idf cosine of two spans of sentences (term frequencies summed) and
+/// their shared distinct terms.
+fn span_cosine(a: &View<'_>, ai: (u32, u32), b: &View<'_>, bj: (u32, u32)) -> (f64, u32) {
+    let (mut ma, mut mb) = (Vec::new(), Vec::new());
+    a.span_terms(ai, &mut ma);
+    b.span_terms(bj, &mut mb);
+    let norm = |m: &[(Term, f64, f64)]| {
         m.iter()
-            .map(|&(t, c)| (c * idf.weight(t)).powi(2))
+            .map(|&(_, c, w)| (c * w).powi(2))
             .sum::<f64>()
             .sqrt()
     };
@@ -773,7 +799,7 @@ fn span_cosine(
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                dot += ma[i].1 * mb[j].1 * idf.weight(ma[i].0).powi(2);
+                dot += ma[i].1 * mb[j].1 * ma[i].2.powi(2);
                 shared += 1;
                 i += 1;
                 j += 1;
@@ -817,7 +843,7 @@ fn key_agreement(a: &View<'_>, ai: &[(u32, u32)], b: &View<'_>, bj: &[(u32, u32)
 }
 
 /// Aligns the reworded passages of two prepared documents.
-pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> PairResult {
+pub fn align_pair(a: &View<'_>, b: &View<'_>, cfg: &RewordConfig) -> PairResult {
     // Seeds: sentence pairs sharing terms, found by merging the two sorted
     // term lists and accumulating into a dense |A| x |B| table.
     let (na, nb) = (a.sentences.len(), b.sentences.len());
@@ -831,6 +857,7 @@ pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> 
             std::cmp::Ordering::Greater => y += 1,
             std::cmp::Ordering::Equal => {
                 let (_, w, a0, a1) = ta[x];
+                let w = w.powi(2);
                 let (_, _, b0, b1) = tb[y];
                 let bs = &b.sentences_of[b0 as usize..b1 as usize];
                 for &i in &a.sentences_of[a0 as usize..a1 as usize] {
@@ -849,7 +876,7 @@ pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> 
     for i in 0..na {
         for j in 0..nb {
             let k = i * nb + j;
-            if shared[k] < 2 {
+            if shared[k] < 2 || !(a.usable[i] && b.usable[j]) {
                 continue;
             }
             let cos = dot[k] / (a.norms[i] * b.norms[j]);
@@ -901,7 +928,7 @@ pub fn align_pair(a: &View<'_>, b: &View<'_>, idf: &Idf, cfg: &RewordConfig) -> 
             group.iter().map(|s| s.j).min().expect("non-empty"),
             group.iter().map(|s| s.j).max().expect("non-empty"),
         );
-        let (cos, shared) = span_cosine(a, ai, b, bj, idf);
+        let (cos, shared) = span_cosine(a, ai, b, bj);
         (cos >= cfg.min_passage_cosine
             && key_agreement(a, &[ai], b, &[bj]) >= cfg.min_key_agreement)
             .then(|| {
@@ -1024,7 +1051,6 @@ pub fn align_texts(a: &str, b: &str, cfg: &RewordConfig) -> PairResult {
     align_pair(
         &View::new(a, ta, &idf, cfg),
         &View::new(b, tb, &idf, cfg),
-        &idf,
         cfg,
     )
 }
@@ -1203,7 +1229,7 @@ pub fn find_pairs<'b>(
     for part in pairs.chunks(crate::scan::progress_chunk(pairs.len())) {
         found.par_extend(part.par_iter().filter_map(|&(a, b)| {
             let (va, vb) = (views[a.index()].as_ref()?, views[b.index()].as_ref()?);
-            let result = align_pair(va, vb, &idf, cfg);
+            let result = align_pair(va, vb, cfg);
             (!result.passages.is_empty()).then_some(RewordedPair { a, b, result })
         }));
         obs.advance(part.len() as u64, 0);
@@ -1323,9 +1349,9 @@ impl Found {
                         for (u, vu) in &uviews {
                             let (a, b) = ((*u).min(m), (*u).max(m));
                             let result = if *u < m {
-                                align_pair(vu, &vm, idf, cfg)
+                                align_pair(vu, &vm, cfg)
                             } else {
-                                align_pair(&vm, vu, idf, cfg)
+                                align_pair(&vm, vu, cfg)
                             };
                             if !result.passages.is_empty() {
                                 out.push(RewordedPair { a, b, result });
@@ -1488,6 +1514,53 @@ mod tests {
         let place = [None, None, None, Some(DocId(3)), Some(DocId(3)), None];
         let (pairs, _) = candidate_pairs(&keys, &place, 20, 2);
         assert_eq!(pairs, [(DocId(0), DocId(1)), (DocId(3), DocId(5))]);
+    }
+
+    #[test]
+    fn span_terms_count_each_terms_sentences_in_the_span() {
+        // Repeated words across sentences, a short sentence and a
+        // boilerplate one: every span against the definition (terms of the
+        // span's non-boilerplate sentences, sorted, counted), both for the
+        // few-sentence path and the whole-text one.
+        let furniture = "Leave a Reply to this story and tell us what you think of the news today.";
+        let text = format!(
+            "{PUTIN_A} Putin met NATO envoys in Geneva on Monday. Talks ended. {furniture} \
+             {PUTIN_B} The envoys said NATO troops would stay in Estonia and Latvia."
+        );
+        let mut toks = Vec::new();
+        shingle::tokenize(furniture, &mut toks);
+        let mut set: Vec<u32> = toks.windows(5).map(shingle::shingle_hash).collect();
+        set.sort_unstable();
+        set.dedup();
+        let table = Boilerplate::new(set, Vec::new());
+        let ctx = BoilerContext {
+            table: &table,
+            outlet: None,
+            global: true,
+            k: 5,
+        };
+        let sentences = analyze(&text, &mut TermCache::default(), Some(ctx));
+        assert!(sentences.iter().any(|s| s.boilerplate));
+        let idf = Idf::from_term_sets([document_terms(&sentences).as_slice(), &[3, 4]]);
+        let view = View::new(&text, sentences.clone(), &idf, &RewordConfig::default());
+        let n = sentences.len() as u32;
+        let mut got = Vec::new();
+        for lo in 0..n {
+            for hi in lo..n {
+                let mut t: Vec<Term> = sentences[lo as usize..=hi as usize]
+                    .iter()
+                    .filter(|s| !s.boilerplate)
+                    .flat_map(|s| s.terms.iter().copied())
+                    .collect();
+                t.sort_unstable();
+                let want: Vec<(Term, f64, f64)> = t
+                    .chunk_by(|x, y| x == y)
+                    .map(|run| (run[0], run.len() as f64, idf.weight(run[0])))
+                    .collect();
+                view.span_terms((lo, hi), &mut got);
+                assert_eq!(got, want, "span {lo}..={hi}");
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,6 @@
 //! byte-identical files whatever the thread count; only the `timings` key
 //! of `summary.json` varies.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -19,7 +18,7 @@ use rayon::prelude::*;
 use crate::direct::DirectWriter;
 use crate::document::DocId;
 use crate::error::{Error, Result};
-use crate::scan::ScanOutput;
+use crate::scan::{PairPassages, ScanOutput};
 use crate::sets::SetSource;
 use crate::verify::{Match, Relation, intersection_size};
 
@@ -90,25 +89,33 @@ where
 }
 
 /// Writes a CSV file atomically from a header and many rows, formatting
-/// the rows in parallel: waves of `WAVE` rows are cut into chunks, each
-/// chunk is formatted into its own buffer on some thread, and the buffers
-/// are written in row order (so the file is the same as a sequential
-/// write). Memory is bounded by one wave's text, not by the file.
-pub fn write_csv_par<T, F, R>(path: &Path, header: &[&str], rows: &[T], format: F) -> Result<()>
+/// the rows in parallel: the rows are cut into chunks of `chunk` rows,
+/// each formatted into its own buffer on some thread, a wave of
+/// `WAVE_CHUNKS` chunks at a time, and the buffers are written in row order
+/// (so the file is the same as a sequential write). Memory is bounded by
+/// one wave's text, not by the file: callers size `chunk` to their rows
+/// (thousands of short rows, tens of rows that quote whole passages).
+pub fn write_csv_par<T, F, R>(
+    path: &Path,
+    header: &[&str],
+    rows: &[T],
+    chunk: usize,
+    format: F,
+) -> Result<()>
 where
     T: Sync,
     F: Fn(&T) -> R + Sync,
     R: IntoIterator,
     R::Item: AsRef<[u8]>,
 {
-    const CHUNK: usize = 4096;
+    let chunk = chunk.max(1);
     write_atomic(path, |w| {
         let mut head = csv::Writer::from_writer(Vec::new());
         head.write_record(header)?;
         w.write_all(&head.into_inner().map_err(|e| e.into_error())?)?;
-        for wave in rows.chunks(WAVE) {
+        for wave in rows.chunks(chunk * WAVE_CHUNKS) {
             let buffers: Vec<std::io::Result<Vec<u8>>> = wave
-                .par_chunks(CHUNK)
+                .par_chunks(chunk)
                 .map(|chunk| {
                     let mut csv = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 64));
                     for row in chunk {
@@ -128,8 +135,16 @@ where
     })
 }
 
-/// Rows per wave of [`write_csv_par`].
-const WAVE: usize = 1 << 18;
+/// Chunks per wave of [`write_csv_par`].
+const WAVE_CHUNKS: usize = 64;
+
+/// Rows per chunk of the short-row reports (pairs, stories): a wave holds
+/// about 20 MB of text.
+const SHORT_ROWS: usize = 4096;
+
+/// Rows per chunk of `passages.csv`, whose rows quote both sides of a
+/// passage (about 5 KB on synthetic news): a wave holds about 20 MB.
+const PASSAGE_ROWS: usize = 64;
 
 /// How a story member relates to the story's origin: the share of the
 /// origin it carries (shingle containment, or the reworded score for a
@@ -458,10 +473,11 @@ pub fn write_summary(dir: &Path, out: &ScanOutput) -> Result<()> {
     })
 }
 
-/// A CSV field: borrowed text or a formatted share.
+/// A CSV field: borrowed text, a formatted share or a number.
 enum Field<'a> {
     Text(&'a [u8]),
     Share(Share),
+    Int(Int),
 }
 
 impl AsRef<[u8]> for Field<'_> {
@@ -469,7 +485,35 @@ impl AsRef<[u8]> for Field<'_> {
         match self {
             Field::Text(t) => t,
             Field::Share(s) => s.as_ref(),
+            Field::Int(n) => n.as_ref(),
         }
+    }
+}
+
+/// A `u32` in decimal, on the stack.
+struct Int {
+    digits: [u8; 10],
+    start: usize,
+}
+
+impl Int {
+    fn new(mut n: u32) -> Int {
+        let mut digits = [0u8; 10];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                return Int { digits, start };
+            }
+        }
+    }
+}
+
+impl AsRef<[u8]> for Int {
+    fn as_ref(&self) -> &[u8] {
+        &self.digits[self.start..]
     }
 }
 
@@ -478,6 +522,7 @@ fn write_pairs<'a>(dir: &Path, out: &'a ScanOutput, rank: &[u32]) -> Result<()> 
         &dir.join("pairs.csv"),
         &PAIRS_HEADER,
         &pair_order(out, rank),
+        SHORT_ROWS,
         |&i| {
             let r = pair_row(out, rank, i);
             let text = |s: &'a str| Field::Text(s.as_bytes());
@@ -508,6 +553,7 @@ fn write_stories<'a>(dir: &Path, out: &'a ScanOutput) -> Result<()> {
             "story", "doc", "outlet", "date", "role", "relation", "coverage",
         ],
         &members,
+        SHORT_ROWS,
         |&(story, d)| {
             let doc = &out.docs[d.index()];
             let (coverage, relation) = member_relation(out, d);
@@ -526,42 +572,66 @@ fn write_stories<'a>(dir: &Path, out: &'a ScanOutput) -> Result<()> {
 }
 
 fn write_passages_and_outlets(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Result<()> {
-    let text_of = |d: crate::document::DocId, bytes: (u32, u32)| {
-        &out.docs[d.index()].text[bytes.0 as usize..bytes.1 as usize]
-    };
-    let mut passage_rows: Vec<(u32, u32, u32, [Cow<'_, str>; 10])> = Vec::new();
-    for pp in &out.passages {
-        let flip = rank[pp.b.index()] < rank[pp.a.index()];
-        let (da, db) = if flip { (pp.b, pp.a) } else { (pp.a, pp.b) };
-        for p in &pp.passages {
-            let p = if flip { p.swapped() } else { p.clone() };
-            let (ca, cb, ba, bb) = (p.a_chars, p.b_chars, p.a_bytes, p.b_bytes);
-            passage_rows.push((
-                rank[da.index()],
-                rank[db.index()],
-                ca.0,
-                [
-                    Cow::Borrowed(out.docs[da.index()].id.as_str()),
-                    Cow::Borrowed(out.docs[db.index()].id.as_str()),
-                    Cow::Owned(ca.0.to_string()),
-                    Cow::Owned(ca.1.to_string()),
-                    Cow::Owned(cb.0.to_string()),
-                    Cow::Owned(cb.1.to_string()),
-                    Cow::Borrowed(p.kind.as_str()),
-                    Cow::Owned(fmt_share(p.similarity)),
-                    Cow::Borrowed(text_of(da, ba)),
-                    Cow::Borrowed(text_of(db, bb)),
-                ],
-            ));
-        }
-    }
-    passage_rows.par_sort_unstable_by_key(|r| (r.0, r.1, r.2));
     let passages_path = dir.join("passages.csv");
     if out.summary.alignment {
-        write_csv(
+        // Side A is the pair's document that comes first in pairs.csv.
+        let sides = |pp: &PairPassages| {
+            let flip = rank[pp.b.index()] < rank[pp.a.index()];
+            (flip, if flip { (pp.b, pp.a) } else { (pp.a, pp.b) })
+        };
+        // One key per passage, (rank of A, rank of B, A's start, pair,
+        // passage), sorted; the rows are formatted from them in parallel.
+        let mut order: Vec<(u32, u32, u32, u32, u32)> = out
+            .passages
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(n, pp)| {
+                let (flip, (da, db)) = sides(pp);
+                pp.passages.iter().enumerate().map(move |(k, p)| {
+                    let start = if flip { p.b_chars.0 } else { p.a_chars.0 };
+                    (
+                        rank[da.index()],
+                        rank[db.index()],
+                        start,
+                        n as u32,
+                        k as u32,
+                    )
+                })
+            })
+            .collect();
+        order.par_sort_unstable();
+        write_csv_par(
             &passages_path,
             &PASSAGES_HEADER,
-            passage_rows.into_iter().map(|r| r.3),
+            &order,
+            PASSAGE_ROWS,
+            |&(_, _, _, n, k)| {
+                let pp = &out.passages[n as usize];
+                let (flip, (da, db)) = sides(pp);
+                let p = &pp.passages[k as usize];
+                let (ca, cb, ba, bb) = if flip {
+                    (p.b_chars, p.a_chars, p.b_bytes, p.a_bytes)
+                } else {
+                    (p.a_chars, p.b_chars, p.a_bytes, p.b_bytes)
+                };
+                let text = |d: DocId, bytes: (u32, u32)| {
+                    Field::Text(
+                        &out.docs[d.index()].text.as_bytes()[bytes.0 as usize..bytes.1 as usize],
+                    )
+                };
+                [
+                    Field::Text(out.docs[da.index()].id.as_bytes()),
+                    Field::Text(out.docs[db.index()].id.as_bytes()),
+                    Field::Int(Int::new(ca.0)),
+                    Field::Int(Int::new(ca.1)),
+                    Field::Int(Int::new(cb.0)),
+                    Field::Int(Int::new(cb.1)),
+                    Field::Text(p.kind.as_str().as_bytes()),
+                    Field::Share(Share::new(p.similarity)),
+                    text(da, ba),
+                    text(db, bb),
+                ]
+            },
         )?;
     } else {
         remove_stale(&passages_path)?;
@@ -712,6 +782,19 @@ mod tests {
         fn share_matches_plain_formatting(x in -2.0f64..3.0) {
             let share = Share::new(x);
             proptest::prop_assert_eq!(share.as_str(), fmt_share_plain(x));
+        }
+
+        #[test]
+        fn int_spells_numbers_as_to_string_does(n in proptest::prelude::any::<u32>()) {
+            let (int, plain) = (Int::new(n), n.to_string());
+            proptest::prop_assert_eq!(int.as_ref(), plain.as_bytes());
+        }
+    }
+
+    #[test]
+    fn int_edges() {
+        for n in [0, 9, 10, 99, 100, 4_294_967_295] {
+            assert_eq!(Int::new(n).as_ref(), n.to_string().as_bytes());
         }
     }
 

@@ -720,14 +720,20 @@ impl<'a> View<'a> {
                 (run[0], run.len() as f64, self.terms[i].1)
             }));
         } else {
-            // Most of the text: count each listed term's sentences in range.
-            out.extend(self.terms.iter().filter_map(|&(t, w, s, e)| {
-                let n = self.sentences_of[s as usize..e as usize]
-                    .iter()
-                    .filter(|&&i| r.0 <= i && i <= r.1)
-                    .count();
-                (n > 0).then_some((t, n as f64, w))
-            }));
+            // Most of the text: count each listed term's sentences in range
+            // (ascending, so a list inside the range counts whole).
+            out.reserve(self.terms.len());
+            for &(t, w, s, e) in &self.terms {
+                let list = &self.sentences_of[s as usize..e as usize];
+                let n = if r.0 <= list[0] && list[list.len() - 1] <= r.1 {
+                    list.len()
+                } else {
+                    list.iter().filter(|&&i| r.0 <= i && i <= r.1).count()
+                };
+                if n > 0 {
+                    out.push((t, n as f64, w));
+                }
+            }
         }
     }
 }

@@ -496,27 +496,32 @@ pub fn candidate_pairs(
         keys: flat.len() as u64,
         ..Default::default()
     };
-    // Bucket boundaries, found in parallel.
-    let starts: Vec<usize> = (0..flat.len())
-        .into_par_iter()
-        .filter(|&i| i == 0 || flat[i] >> 32 != flat[i - 1] >> 32)
-        .collect();
     // Each bucket's documents, each as its story's origin, once, ascending;
-    // gathered per thread as (start, length) lists over one document vector,
-    // through a scratch list (most buckets hold one document).
-    type Lists = (Vec<(u32, u32)>, Vec<u32>, u64, Vec<u32>);
-    let parts: Vec<Lists> = starts
-        .par_iter()
-        .enumerate()
-        .fold(
-            || (Vec::new(), Vec::new(), 0u64, Vec::new()),
-            |(mut lists, mut docs, mut capped, mut bucket): Lists, (r, &s)| {
-                let e = starts.get(r + 1).copied().unwrap_or(flat.len());
-                if e - s < 2 {
-                    return (lists, docs, capped, bucket);
+    // gathered as (start, length) lists over one document vector per part
+    // of the sorted keys (parts cut at bucket boundaries, scanned in
+    // parallel), through a scratch list (most buckets hold one document).
+    let n = flat.len();
+    let cuts = rayon::current_num_threads() * 8;
+    let mut bounds: Vec<usize> = (0..=cuts).map(|p| p * n / cuts).collect();
+    for p in 1..cuts {
+        let mut b = bounds[p].max(bounds[p - 1]);
+        while b > 0 && b < n && flat[b] >> 32 == flat[b - 1] >> 32 {
+            b += 1;
+        }
+        bounds[p] = b;
+    }
+    type Lists = (Vec<(u32, u32)>, Vec<u32>, u64);
+    let parts: Vec<Lists> = bounds
+        .par_windows(2)
+        .map(|w| {
+            let (mut lists, mut docs, mut capped) = (Vec::new(), Vec::new(), 0u64);
+            let mut bucket: Vec<u32> = Vec::new();
+            for run in flat[w[0]..w[1]].chunk_by(|x, y| x >> 32 == y >> 32) {
+                if run.len() < 2 {
+                    continue;
                 }
                 bucket.clear();
-                bucket.extend(flat[s..e].iter().map(|x| {
+                bucket.extend(run.iter().map(|x| {
                     let d = (x & 0xffff_ffff) as usize;
                     place.get(d).copied().flatten().map_or(d as u32, |o| o.0)
                 }));
@@ -528,13 +533,13 @@ pub fn candidate_pairs(
                     lists.push((docs.len() as u32, bucket.len() as u32));
                     docs.extend_from_slice(&bucket);
                 }
-                (lists, docs, capped, bucket)
-            },
-        )
+            }
+            (lists, docs, capped)
+        })
         .collect();
     drop(flat);
     let (mut lists, mut docs) = (Vec::new(), Vec::new());
-    for (part_lists, part_docs, capped, _) in parts {
+    for (part_lists, part_docs, capped) in parts {
         crate::fingerprint::append_lists((&mut lists, &mut docs), part_lists, &part_docs);
         stats.capped_buckets += capped;
     }

@@ -486,11 +486,25 @@ pub fn candidate_pairs(
     cap: usize,
     min_hits: usize,
 ) -> (Vec<(DocId, DocId)>, CandidateStats) {
-    let mut flat: Vec<u64> = keys
-        .par_iter()
+    // (key, document) of every key, written in parallel into one vector
+    // cut into each document's part (no per-thread lists to concatenate).
+    let mut flat = vec![0u64; keys.iter().map(Vec::len).sum()];
+    let mut parts: Vec<&mut [u64]> = Vec::with_capacity(keys.len());
+    let mut rest = flat.as_mut_slice();
+    for ks in keys {
+        let (part, tail) = rest.split_at_mut(ks.len());
+        parts.push(part);
+        rest = tail;
+    }
+    parts
+        .into_par_iter()
+        .zip(keys.par_iter())
         .enumerate()
-        .flat_map_iter(|(d, ks)| ks.iter().map(move |&k| (u64::from(k) << 32) | d as u64))
-        .collect();
+        .for_each(|(d, (part, ks))| {
+            for (slot, &k) in part.iter_mut().zip(ks) {
+                *slot = (u64::from(k) << 32) | d as u64;
+            }
+        });
     flat.par_sort_unstable();
     let mut stats = CandidateStats {
         keys: flat.len() as u64,

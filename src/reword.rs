@@ -659,6 +659,8 @@ pub struct View<'a> {
     /// sentences that hold it (ascending). Sentences too short to match
     /// are listed too: a passage's cosine counts their words.
     terms: Vec<(Term, f64, u32, u32)>,
+    /// The terms' ids alone, for the merge of two views' terms.
+    term_ids: Vec<Term>,
     /// Sentence indices, grouped by term.
     sentences_of: Vec<u32>,
     /// Bytes of the sentences that are not boilerplate.
@@ -683,7 +685,9 @@ impl<'a> View<'a> {
                 postings.extend(s.terms.iter().map(|&t| (u64::from(t) << 32) | i as u64));
             }
         }
-        postings.sort_unstable();
+        // Sentences were pushed in order, so a stable radix sort on the term
+        // half (four passes, not a comparison sort) orders them fully.
+        radsort::sort_by_key(&mut postings, |p| (p >> 32) as u32);
         let (mut terms, mut sentences_of) = (Vec::new(), Vec::with_capacity(postings.len()));
         for run in postings.chunk_by(|x, y| x >> 32 == y >> 32) {
             let start = sentences_of.len() as u32;
@@ -702,6 +706,7 @@ impl<'a> View<'a> {
             usable: sentences.iter().map(|s| usable(s, cfg)).collect(),
             sentences,
             norms,
+            term_ids: terms.iter().map(|e| e.0).collect(),
             terms,
             sentences_of,
             content_bytes,
@@ -874,28 +879,27 @@ pub fn align_pair(a: &View<'_>, b: &View<'_>, cfg: &RewordConfig) -> PairResult 
     let (na, nb) = (a.sentences.len(), b.sentences.len());
     let mut dot = vec![0.0f64; na * nb];
     let mut shared = vec![0u16; na * nb];
-    let (ta, tb) = (&a.terms, &b.terms);
+    // The merge walks the bare term ids and moves on without a branch;
+    // only shared terms branch.
+    let (ia, ib) = (&a.term_ids, &b.term_ids);
     let (mut x, mut y) = (0, 0);
-    while x < ta.len() && y < tb.len() {
-        match ta[x].0.cmp(&tb[y].0) {
-            std::cmp::Ordering::Less => x += 1,
-            std::cmp::Ordering::Greater => y += 1,
-            std::cmp::Ordering::Equal => {
-                let (_, w, a0, a1) = ta[x];
-                let w = w.powi(2);
-                let (_, _, b0, b1) = tb[y];
-                let bs = &b.sentences_of[b0 as usize..b1 as usize];
-                for &i in &a.sentences_of[a0 as usize..a1 as usize] {
-                    let row = i as usize * nb;
-                    for &j in bs {
-                        dot[row + j as usize] += w;
-                        shared[row + j as usize] += 1;
-                    }
+    while x < ia.len() && y < ib.len() {
+        let (p, q) = (ia[x], ib[y]);
+        if p == q {
+            let (_, w, a0, a1) = a.terms[x];
+            let w = w.powi(2);
+            let (_, _, b0, b1) = b.terms[y];
+            let bs = &b.sentences_of[b0 as usize..b1 as usize];
+            for &i in &a.sentences_of[a0 as usize..a1 as usize] {
+                let row = i as usize * nb;
+                for &j in bs {
+                    dot[row + j as usize] += w;
+                    shared[row + j as usize] += 1;
                 }
-                x += 1;
-                y += 1;
             }
         }
+        x += usize::from(p <= q);
+        y += usize::from(q <= p);
     }
     let mut seeds: Vec<Seed> = Vec::new();
     for i in 0..na {

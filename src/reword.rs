@@ -654,13 +654,13 @@ pub struct View<'a> {
     norms: Vec<f64>,
     /// Whether each sentence takes part in matching (see `usable`).
     usable: Vec<bool>,
-    /// The distinct terms of the non-boilerplate sentences, sorted, each
-    /// with its idf weight and the range of `sentences_of` listing the
-    /// sentences that hold it (ascending). Sentences too short to match
-    /// are listed too: a passage's cosine counts their words.
-    terms: Vec<(Term, f64, u32, u32)>,
-    /// The terms' ids alone, for the merge of two views' terms.
+    /// The distinct terms of the non-boilerplate sentences, sorted (their
+    /// ids alone, for the merge of two views' terms). Sentences too short
+    /// to match are counted too: a passage's cosine counts their words.
     term_ids: Vec<Term>,
+    /// Beside each of `term_ids`: its idf weight and the range of
+    /// `sentences_of` listing the sentences that hold it (ascending).
+    terms: Vec<(f64, u32, u32)>,
     /// Sentence indices, grouped by term.
     sentences_of: Vec<u32>,
     /// Bytes of the sentences that are not boilerplate.
@@ -688,13 +688,15 @@ impl<'a> View<'a> {
         // Sentences were pushed in order, so a stable radix sort on the term
         // half (four passes, not a comparison sort) orders them fully.
         radsort::sort_by_key(&mut postings, |p| (p >> 32) as u32);
-        let (mut terms, mut sentences_of) = (Vec::new(), Vec::with_capacity(postings.len()));
+        let (mut term_ids, mut terms) = (Vec::new(), Vec::new());
+        let mut sentences_of = Vec::with_capacity(postings.len());
         for run in postings.chunk_by(|x, y| x >> 32 == y >> 32) {
             let start = sentences_of.len() as u32;
             sentences_of.extend(run.iter().map(|&p| p as u32));
             let end = sentences_of.len() as u32;
             let t = (run[0] >> 32) as Term;
-            terms.push((t, idf.weight(t), start, end));
+            term_ids.push(t);
+            terms.push((idf.weight(t), start, end));
         }
         let content_bytes = sentences
             .iter()
@@ -706,7 +708,7 @@ impl<'a> View<'a> {
             usable: sentences.iter().map(|s| usable(s, cfg)).collect(),
             sentences,
             norms,
-            term_ids: terms.iter().map(|e| e.0).collect(),
+            term_ids,
             terms,
             sentences_of,
             content_bytes,
@@ -728,7 +730,7 @@ impl<'a> View<'a> {
             .filter(|s| !s.boilerplate)
             .map(|s| s.terms.len())
             .sum();
-        if words * 4 < self.terms.len() {
+        if words * 4 < self.term_ids.len() {
             // A few sentences: sort their terms.
             let mut t: Vec<Term> = span
                 .iter()
@@ -738,16 +740,16 @@ impl<'a> View<'a> {
             t.sort_unstable();
             out.extend(t.chunk_by(|x, y| x == y).map(|run| {
                 let i = self
-                    .terms
-                    .binary_search_by_key(&run[0], |e| e.0)
+                    .term_ids
+                    .binary_search(&run[0])
                     .expect("a non-boilerplate sentence's terms are listed");
-                (run[0], run.len() as f64, self.terms[i].1)
+                (run[0], run.len() as f64, self.terms[i].0)
             }));
         } else {
             // Most of the text: count each listed term's sentences in range
             // (ascending, so a list inside the range counts whole).
             out.reserve(self.terms.len());
-            for &(t, w, s, e) in &self.terms {
+            for (&t, &(w, s, e)) in self.term_ids.iter().zip(&self.terms) {
                 let list = &self.sentences_of[s as usize..e as usize];
                 let n = if r.0 <= list[0] && list[list.len() - 1] <= r.1 {
                     list.len()
@@ -886,9 +888,9 @@ pub fn align_pair(a: &View<'_>, b: &View<'_>, cfg: &RewordConfig) -> PairResult 
     while x < ia.len() && y < ib.len() {
         let (p, q) = (ia[x], ib[y]);
         if p == q {
-            let (_, w, a0, a1) = a.terms[x];
+            let (w, a0, a1) = a.terms[x];
             let w = w.powi(2);
-            let (_, _, b0, b1) = b.terms[y];
+            let (_, b0, b1) = b.terms[y];
             let bs = &b.sentences_of[b0 as usize..b1 as usize];
             for &i in &a.sentences_of[a0 as usize..a1 as usize] {
                 let row = i as usize * nb;

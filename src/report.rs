@@ -36,7 +36,7 @@ pub fn remove_stale(path: &Path) -> Result<()> {
 /// which is then renamed to `path`.
 pub fn write_atomic(
     path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    fill: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
 ) -> Result<()> {
     let dir = path
         .parent()
@@ -109,29 +109,36 @@ where
     R::Item: AsRef<[u8]>,
 {
     let chunk = chunk.max(1);
+    let format_wave = |wave: &[T]| -> Vec<std::io::Result<Vec<u8>>> {
+        wave.par_chunks(chunk)
+            .map(|chunk| {
+                let mut csv = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 64));
+                for row in chunk {
+                    for field in format(row) {
+                        csv.write_field(field)?;
+                    }
+                    csv.write_record(None::<&[u8]>)?;
+                }
+                csv.into_inner().map_err(|e| e.into_error())
+            })
+            .collect()
+    };
+    let write_wave = |w: &mut (dyn Write + Send), buffers: Vec<std::io::Result<Vec<u8>>>| {
+        buffers.into_iter().try_for_each(|b| w.write_all(&b?))
+    };
     write_atomic(path, |w| {
         let mut head = csv::Writer::from_writer(Vec::new());
         head.write_record(header)?;
         w.write_all(&head.into_inner().map_err(|e| e.into_error())?)?;
+        // Each wave is written while the next one is formatted.
+        let mut formatted: Vec<std::io::Result<Vec<u8>>> = Vec::new();
         for wave in rows.chunks(chunk * WAVE_CHUNKS) {
-            let buffers: Vec<std::io::Result<Vec<u8>>> = wave
-                .par_chunks(chunk)
-                .map(|chunk| {
-                    let mut csv = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 64));
-                    for row in chunk {
-                        for field in format(row) {
-                            csv.write_field(field)?;
-                        }
-                        csv.write_record(None::<&[u8]>)?;
-                    }
-                    csv.into_inner().map_err(|e| e.into_error())
-                })
-                .collect();
-            for b in buffers {
-                w.write_all(&b?)?;
-            }
+            let done = std::mem::take(&mut formatted);
+            let (written, next) = rayon::join(|| write_wave(&mut *w, done), || format_wave(wave));
+            written?;
+            formatted = next;
         }
-        Ok(())
+        write_wave(w, formatted)
     })
 }
 
@@ -789,6 +796,22 @@ mod tests {
             let (int, plain) = (Int::new(n), n.to_string());
             proptest::prop_assert_eq!(int.as_ref(), plain.as_bytes());
         }
+    }
+
+    #[test]
+    fn parallel_csv_waves_write_the_sequential_file() {
+        // Chunks of one row: 200 rows are four waves, each written while
+        // the next is formatted; fields that need quoting included.
+        let dir = tempfile::tempdir().unwrap();
+        let rows: Vec<[String; 2]> = (0..200)
+            .map(|i| [format!("row {i}"), format!("say \"{i}\", then,\nstop")])
+            .collect();
+        let (seq, par) = (dir.path().join("seq.csv"), dir.path().join("par.csv"));
+        write_csv(&seq, &["a", "b"], rows.iter().map(|r| r.iter())).unwrap();
+        write_csv_par(&par, &["a", "b"], &rows, 1, |r: &[String; 2]| r.clone()).unwrap();
+        let want = std::fs::read(&seq).unwrap();
+        assert_eq!(want.iter().filter(|&&b| b == b'"').count(), 1200);
+        assert_eq!(std::fs::read(&par).unwrap(), want);
     }
 
     #[test]

@@ -92,9 +92,10 @@ where
 /// the rows in parallel: the rows are cut into chunks of `chunk` rows,
 /// each formatted into its own buffer on some thread, a wave of
 /// `WAVE_CHUNKS` chunks at a time, and the buffers are written in row order
-/// (so the file is the same as a sequential write). Memory is bounded by
-/// one wave's text, not by the file: callers size `chunk` to their rows
-/// (thousands of short rows, tens of rows that quote whole passages).
+/// (so the file is the same as a sequential write), each wave while the
+/// next is formatted. Memory is bounded by two waves' text, not by the
+/// file: callers size `chunk` to their rows (thousands of short rows, tens
+/// of rows that quote whole passages).
 pub fn write_csv_par<T, F, R>(
     path: &Path,
     header: &[&str],

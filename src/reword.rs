@@ -604,13 +604,20 @@ impl Idf {
 
 /// The distinct terms of a whole document, for the idf sample.
 pub fn document_terms(sentences: &[Sentence]) -> Vec<Term> {
+    let mut t = content_terms(sentences);
+    t.dedup();
+    t
+}
+
+/// The terms of the non-boilerplate sentences, sorted, once per sentence
+/// that holds them.
+fn content_terms(sentences: &[Sentence]) -> Vec<Term> {
     let mut t: Vec<Term> = sentences
         .iter()
         .filter(|s| !s.boilerplate)
         .flat_map(|s| s.terms.iter().copied())
         .collect();
     t.sort_unstable();
-    t.dedup();
     t
 }
 
@@ -732,12 +739,7 @@ impl<'a> View<'a> {
             .sum();
         if words * 4 < self.term_ids.len() {
             // A few sentences: sort their terms.
-            let mut t: Vec<Term> = span
-                .iter()
-                .filter(|s| !s.boilerplate)
-                .flat_map(|s| s.terms.iter().copied())
-                .collect();
-            t.sort_unstable();
+            let t = content_terms(span);
             out.extend(t.chunk_by(|x, y| x == y).map(|run| {
                 let i = self
                     .term_ids

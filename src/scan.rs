@@ -198,39 +198,40 @@ pub struct StepTime {
     pub ms: f64,
 }
 
+/// `(stage, step, start)` of one step; a stage's end is a step named "".
+type Mark = (Stage, String, Instant);
+
 /// Forwards every notice to `inner` and notes when each step starts and
 /// its stage ends, for [`Timings::steps`].
 struct StepClock<'o> {
     inner: &'o dyn Observer,
-    /// `(stage, step, start)`; a stage's end is a step named "".
-    marks: std::sync::Mutex<Vec<(Stage, String, Instant)>>,
-    current: std::sync::Mutex<Option<Stage>>,
+    /// The current stage, and every step so far.
+    marks: std::sync::Mutex<(Option<Stage>, Vec<Mark>)>,
 }
 
 impl<'o> StepClock<'o> {
     fn new(inner: &'o dyn Observer) -> Self {
         StepClock {
             inner,
-            marks: std::sync::Mutex::new(Vec::new()),
-            current: std::sync::Mutex::new(None),
+            marks: std::sync::Mutex::new((None, Vec::new())),
         }
     }
 
+    /// Notes a step of `stage`, or of the current stage when `None`.
     fn mark(&self, stage: Option<Stage>, what: &str) {
-        let mut current = self.current.lock().expect("step clock lock");
-        if let Some(stage) = stage {
+        let mut guard = self.marks.lock().expect("step clock lock");
+        let (current, marks) = &mut *guard;
+        if let Some(stage) = stage.or(*current) {
             *current = Some(stage);
-        }
-        if let Some(stage) = *current {
-            let mut marks = self.marks.lock().expect("step clock lock");
             marks.push((stage, what.to_string(), Instant::now()));
         }
     }
 
     /// The steps, each timed up to the next mark.
     fn steps(&self) -> Vec<StepTime> {
-        let marks = self.marks.lock().expect("step clock lock");
-        marks
+        let guard = self.marks.lock().expect("step clock lock");
+        guard
+            .1
             .windows(2)
             .filter(|w| !w[0].1.is_empty())
             .map(|w| StepTime {

@@ -1560,12 +1560,7 @@ mod tests {
             "{PUTIN_A} Putin met NATO envoys in Geneva on Monday. Talks ended. {furniture} \
              {PUTIN_B} The envoys said NATO troops would stay in Estonia and Latvia."
         );
-        let mut toks = Vec::new();
-        shingle::tokenize(furniture, &mut toks);
-        let mut set: Vec<u32> = toks.windows(5).map(shingle::shingle_hash).collect();
-        set.sort_unstable();
-        set.dedup();
-        let table = Boilerplate::new(set, Vec::new());
+        let table = furniture_table(furniture);
         let ctx = BoilerContext {
             table: &table,
             outlet: None,
@@ -1596,15 +1591,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn boilerplate_sentences_are_flagged() {
-        let text = "Leave a Reply to this story and tell us what you think of the news today.";
+    /// A boilerplate table holding every 5-shingle of `text` as global
+    /// furniture.
+    fn furniture_table(text: &str) -> Boilerplate {
         let mut toks = Vec::new();
         shingle::tokenize(text, &mut toks);
         let mut set: Vec<u32> = toks.windows(5).map(shingle::shingle_hash).collect();
         set.sort_unstable();
         set.dedup();
-        let table = Boilerplate::new(set, Vec::new());
+        Boilerplate::new(set, Vec::new())
+    }
+
+    #[test]
+    fn boilerplate_sentences_are_flagged() {
+        let text = "Leave a Reply to this story and tell us what you think of the news today.";
+        let table = furniture_table(text);
         let mut cache = TermCache::default();
         let ctx = BoilerContext {
             table: &table,

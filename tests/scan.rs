@@ -426,8 +426,16 @@ fn reports_are_identical_across_thread_counts_and_runs() {
     }
     let rows = csv_rows(&outs[0].join("pairs.csv"));
     assert!(rows.len() > 100, "the corpus has related pairs to compare");
+    let passages = csv_rows(&outs[0].join("passages.csv"));
+    assert!(passages.len() > 100, "and passages");
     for other in &outs[1..] {
-        for f in ["pairs.csv", "stories.csv"] {
+        for f in [
+            "pairs.csv",
+            "stories.csv",
+            "passages.csv",
+            "outlets.csv",
+            "report.html",
+        ] {
             assert_eq!(
                 std::fs::read(outs[0].join(f)).unwrap(),
                 std::fs::read(other.join(f)).unwrap(),

@@ -139,14 +139,6 @@ impl Sets {
         }
     }
 
-    /// The sets, when they are held in memory.
-    pub fn memory_mut(&mut self) -> Option<&mut Vec<ShingleSet>> {
-        match &mut self.store {
-            Store::Memory(sets, _) => Some(sets),
-            Store::File(_) => None,
-        }
-    }
-
     /// The first failed read of the file, as an error naming its directory.
     pub fn check(&self) -> Result<()> {
         match &self.store {

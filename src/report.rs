@@ -587,6 +587,11 @@ fn write_passages_and_outlets(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Res
             let flip = rank[pp.b.index()] < rank[pp.a.index()];
             (flip, if flip { (pp.b, pp.a) } else { (pp.a, pp.b) })
         };
+        // Passage `k` of a pair, seen from that side A.
+        let passage = move |pp: &PairPassages, k: usize| {
+            let p = &pp.passages[k];
+            if sides(pp).0 { p.swapped() } else { p.clone() }
+        };
         // One key per passage, (rank of A, rank of B, A's start, pair,
         // passage), sorted; the rows are formatted from them in parallel.
         let mut order: Vec<(u32, u32, u32, u32, u32)> = out
@@ -594,13 +599,13 @@ fn write_passages_and_outlets(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Res
             .par_iter()
             .enumerate()
             .flat_map_iter(|(n, pp)| {
-                let (flip, (da, db)) = sides(pp);
-                pp.passages.iter().enumerate().map(move |(k, p)| {
-                    let start = if flip { p.b_chars.0 } else { p.a_chars.0 };
+                let (_, (da, db)) = sides(pp);
+                (0..pp.passages.len()).map(move |k| {
+                    let p = passage(pp, k);
                     (
                         rank[da.index()],
                         rank[db.index()],
-                        start,
+                        p.a_chars.0,
                         n as u32,
                         k as u32,
                     )
@@ -615,13 +620,9 @@ fn write_passages_and_outlets(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Res
             PASSAGE_ROWS,
             |&(_, _, _, n, k)| {
                 let pp = &out.passages[n as usize];
-                let (flip, (da, db)) = sides(pp);
-                let p = &pp.passages[k as usize];
-                let (ca, cb, ba, bb) = if flip {
-                    (p.b_chars, p.a_chars, p.b_bytes, p.a_bytes)
-                } else {
-                    (p.a_chars, p.b_chars, p.a_bytes, p.b_bytes)
-                };
+                let (_, (da, db)) = sides(pp);
+                let p = passage(pp, k as usize);
+                let (ca, cb, ba, bb) = (p.a_chars, p.b_chars, p.a_bytes, p.b_bytes);
                 let text = |d: DocId, bytes: (u32, u32)| {
                     Field::Text(
                         &out.docs[d.index()].text.as_bytes()[bytes.0 as usize..bytes.1 as usize],

@@ -729,8 +729,7 @@ impl<'a> View<'a> {
 
     /// `(term, count, idf weight)` of the non-boilerplate sentences in `r`
     /// (inclusive), sorted by term; `count` is how many of them hold it.
-    fn span_terms(&self, r: (u32, u32), out: &mut Vec<(Term, f64, f64)>) {
-        out.clear();
+    fn span_terms(&self, r: (u32, u32)) -> Vec<(Term, f64, f64)> {
         let span = &self.sentences[r.0 as usize..=r.1 as usize];
         let words: usize = span
             .iter()
@@ -740,17 +739,19 @@ impl<'a> View<'a> {
         if words * 4 < self.term_ids.len() {
             // A few sentences: sort their terms.
             let t = content_terms(span);
-            out.extend(t.chunk_by(|x, y| x == y).map(|run| {
-                let i = self
-                    .term_ids
-                    .binary_search(&run[0])
-                    .expect("a non-boilerplate sentence's terms are listed");
-                (run[0], run.len() as f64, self.terms[i].0)
-            }));
+            t.chunk_by(|x, y| x == y)
+                .map(|run| {
+                    let i = self
+                        .term_ids
+                        .binary_search(&run[0])
+                        .expect("a non-boilerplate sentence's terms are listed");
+                    (run[0], run.len() as f64, self.terms[i].0)
+                })
+                .collect()
         } else {
             // Most of the text: count each listed term's sentences in range
             // (ascending, so a list inside the range counts whole).
-            out.reserve(self.terms.len());
+            let mut out = Vec::with_capacity(self.terms.len());
             for (&t, &(w, s, e)) in self.term_ids.iter().zip(&self.terms) {
                 let list = &self.sentences_of[s as usize..e as usize];
                 let n = if r.0 <= list[0] && list[list.len() - 1] <= r.1 {
@@ -762,6 +763,7 @@ impl<'a> View<'a> {
                     out.push((t, n as f64, w));
                 }
             }
+            out
         }
     }
 }
@@ -817,9 +819,7 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
 /// tf-idf cosine of two spans of sentences (term frequencies summed) and
 /// their shared distinct terms.
 fn span_cosine(a: &View<'_>, ai: (u32, u32), b: &View<'_>, bj: (u32, u32)) -> (f64, u32) {
-    let (mut ma, mut mb) = (Vec::new(), Vec::new());
-    a.span_terms(ai, &mut ma);
-    b.span_terms(bj, &mut mb);
+    let (ma, mb) = (a.span_terms(ai), b.span_terms(bj));
     let norm = |m: &[(Term, f64, f64)]| {
         m.iter()
             .map(|&(_, c, w)| (c * w).powi(2))
@@ -1572,7 +1572,6 @@ mod tests {
         let idf = Idf::from_term_sets([document_terms(&sentences).as_slice(), &[3, 4]]);
         let view = View::new(&text, sentences.clone(), &idf, &RewordConfig::default());
         let n = sentences.len() as u32;
-        let mut got = Vec::new();
         for lo in 0..n {
             for hi in lo..n {
                 let mut t: Vec<Term> = sentences[lo as usize..=hi as usize]
@@ -1585,8 +1584,7 @@ mod tests {
                     .chunk_by(|x, y| x == y)
                     .map(|run| (run[0], run.len() as f64, idf.weight(run[0])))
                     .collect();
-                view.span_terms((lo, hi), &mut got);
-                assert_eq!(got, want, "span {lo}..={hi}");
+                assert_eq!(view.span_terms((lo, hi)), want, "span {lo}..={hi}");
             }
         }
     }

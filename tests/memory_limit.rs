@@ -17,22 +17,7 @@ fn spilling_to_disk_gives_identical_reports() {
     };
     let ((mem, mem_printed), (disk, disk_printed)) =
         (scan("mem", &[]), scan("disk", &["--memory-limit", "64K"]));
-    for f in [
-        "pairs.csv",
-        "stories.csv",
-        "passages.csv",
-        "outlets.csv",
-        "report.html",
-    ] {
-        let (a, b) = (
-            std::fs::read(mem.join(f)).unwrap(),
-            std::fs::read(disk.join(f)).unwrap(),
-        );
-        assert!(
-            a == b,
-            "{f} differs between the in-memory and the spilled run"
-        );
-    }
+    assert_same_reports(&mem, &disk, "between the in-memory and the spilled run");
     let summary = |d: &std::path::Path, key: &str| {
         let s: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap())

@@ -429,19 +429,7 @@ fn reports_are_identical_across_thread_counts_and_runs() {
     let passages = csv_rows(&outs[0].join("passages.csv"));
     assert!(passages.len() > 100, "and passages");
     for other in &outs[1..] {
-        for f in [
-            "pairs.csv",
-            "stories.csv",
-            "passages.csv",
-            "outlets.csv",
-            "report.html",
-        ] {
-            assert_eq!(
-                std::fs::read(outs[0].join(f)).unwrap(),
-                std::fs::read(other.join(f)).unwrap(),
-                "{f} differs"
-            );
-        }
+        assert_same_reports(&outs[0], other, "between thread counts or runs");
         let a = std::fs::read_to_string(outs[0].join("summary.json")).unwrap();
         let b = std::fs::read_to_string(other.join("summary.json")).unwrap();
         assert_eq!(deterministic_part(&a), deterministic_part(&b));

@@ -143,3 +143,24 @@ pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
         .collect()
 }
+
+/// Every report a default scan writes but `summary.json` (whose timings vary).
+pub const REPORTS: [&str; 5] = [
+    "pairs.csv",
+    "stories.csv",
+    "passages.csv",
+    "outlets.csv",
+    "report.html",
+];
+
+/// Fails, naming the file and `why`, unless every one of [`REPORTS`] is
+/// byte-identical in directories `a` and `b`.
+pub fn assert_same_reports(a: &Path, b: &Path, why: &str) {
+    for f in REPORTS {
+        let (x, y) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
+        assert!(x == y, "{f} differs {why}");
+    }
+}

@@ -32,12 +32,13 @@ pub fn is_fingerprint(h: ShingleHash, sample: u64) -> bool {
     // direct computation", 2019). `c` depends on `sample` only, so it is
     // computed once per loop.
     match sample {
-        0 => x == 0,
         1 => true,
         2..=0xffff_ffff => {
             let c = u64::MAX / sample + 1;
             x.wrapping_mul(c) < c
         }
+        // 0, and rates of 2^32 and above: x is below 2^32, so only 0 is a
+        // multiple.
         _ => x == 0,
     }
 }

@@ -152,7 +152,9 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     };
     // Freeing a large scan's memory page by page takes time and changes
-    // nothing: the process ends here.
+    // nothing: the process ends here. The texts go first: that deletes
+    // the temporary file of texts, if the scan wrote one.
+    drop(std::mem::take(&mut out.texts));
     std::mem::forget(out);
     Ok(code)
 }

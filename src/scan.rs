@@ -62,9 +62,14 @@ pub struct Summary {
     /// Boilerplate shingles: global ones plus each outlet's own.
     pub boilerplate_shingles: u64,
     /// Texts the scan let go after shingling: those of plain JSONL and
-    /// `.txt` inputs, which can be read again, and any other text no later
-    /// stage needs ([`ScanConfig::texts_unused_after_scan`]).
+    /// `.txt` inputs, which can be read again; those of other inputs, which
+    /// went to a temporary file (`texts_spilled`); and any text no later
+    /// stage needs ([`ScanConfig::texts_unused_after_scan`]), which was cut.
     pub texts_dropped: u64,
+    /// Of those, texts whose input cannot be read again (compressed files,
+    /// CSV, SGML, stdin), written to a temporary file in the spill
+    /// directory because a later stage reads them.
+    pub texts_spilled: u64,
     /// Texts read back by offset, summed over the stages that read them:
     /// the reworded view (the documents it analyses), alignment (the
     /// documents of the pairs it aligns) and the reports (the HTML page's
@@ -447,7 +452,7 @@ pub fn read_and_shingle(
     cfg: &ScanConfig,
     obs: &dyn Observer,
 ) -> Result<Shingled> {
-    let sources = ingest::discover(inputs, &cfg.ingest)?;
+    let mut sources = ingest::discover(inputs, &cfg.ingest)?;
     if sources.iter().all(|s| ingest::is_seekable(&s.path)) {
         let size: u64 = sources
             .iter()
@@ -467,6 +472,10 @@ pub fn read_and_shingle(
     // go to a file.
     let (set_budget, spill_dir) = (cfg.spill_share(), cfg.spill_dir());
     let mut refs: Vec<Option<TextRef>> = Vec::new();
+    // Texts that cannot be read from their input again but that a later
+    // stage needs go to a file of their own, read back like the others.
+    let mut spill: Option<TextSpill> = None;
+    let spill_source = sources.len() as u32;
     let sources_ref = &sources;
     // Texts let go go back to the reader, which fills them again.
     let (give_back, recycled) = crossbeam_channel::bounded::<String>(4 * BATCH);
@@ -505,14 +514,32 @@ pub fn read_and_shingle(
             result.map(|()| skipped)
         });
         let mut failed = None;
-        for batch in rx.iter() {
+        'batches: for batch in rx.iter() {
             let bytes: u64 = batch.iter().map(|d| d.0.text.len() as u64).sum();
             let n = batch.len() as u64;
-            let mut shingled: Vec<ShingleSet> = batch
+            let (mut shingled, lines): (Vec<ShingleSet>, Vec<Option<Vec<u8>>>) = batch
                 .par_iter()
-                .map(|(doc, _)| shingle::shingle_text(&doc.text, k))
-                .collect();
-            for (mut doc, at) in batch {
+                .map(|(doc, at)| {
+                    let line = (at.is_none() && !cut_texts)
+                        .then(|| spill_line(&doc.id, &doc.text, &cfg.ingest.fields));
+                    (shingle::shingle_text(&doc.text, k), line)
+                })
+                .unzip();
+            for ((mut doc, mut at), line) in batch.into_iter().zip(lines) {
+                if let Some(line) = line {
+                    let written = match &mut spill {
+                        Some(spill) => Ok(spill),
+                        None => TextSpill::create(&spill_dir).map(|s| spill.insert(s)),
+                    }
+                    .and_then(|spill| spill.write(&line, spill_source, doc.text.len() as u32));
+                    match written {
+                        Ok(r) => at = Some(r),
+                        Err(e) => {
+                            failed = Some(e);
+                            break 'batches;
+                        }
+                    }
+                }
                 // A text that can be read again is let go once shingled;
                 // the stages that need it read it back (`Texts::restore`).
                 if at.is_some() {
@@ -551,8 +578,22 @@ pub fn read_and_shingle(
     }
     counts.scanned = docs.len() as u64;
     counts.read = counts.scanned + counts.skipped;
+    let texts_spilled = spill.as_ref().map_or(0, |s| s.texts);
+    let spill = match spill {
+        Some(spill) => {
+            let (source, path) = spill.finish()?;
+            debug_assert_eq!(sources.len() as u32, spill_source);
+            sources.push(source);
+            Some(std::sync::Arc::new(path))
+        }
+        None => None,
+    };
     let texts = if refs.iter().any(Option::is_some) {
-        Texts::Dropped { sources, refs }
+        Texts::Dropped {
+            sources,
+            refs,
+            spill,
+        }
     } else {
         Texts::Kept
     };
@@ -562,7 +603,89 @@ pub fn read_and_shingle(
         counts,
         texts,
         texts_cut,
+        texts_spilled,
     })
+}
+
+/// Texts that cannot be read from their input again (compressed files, CSV
+/// rows, SGML records, stdin) while a later stage needs them: written as
+/// JSONL records (id and text, under the input's field names) to a
+/// temporary file in the spill directory, and read back by offset like the
+/// records of a plain JSONL input. The file goes when the scan's texts do.
+struct TextSpill {
+    out: std::io::BufWriter<std::fs::File>,
+    path: tempfile::TempPath,
+    /// Bytes written so far (where the next record goes).
+    end: u64,
+    /// Records written.
+    texts: u64,
+}
+
+impl TextSpill {
+    /// A new file in `dir`, which is created if missing (the binary's
+    /// default is `--out`, made only once the reports are written).
+    fn create(dir: &std::path::Path) -> Result<TextSpill> {
+        std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::io(dir, e))?;
+        let (file, path) = tempfile::Builder::new()
+            .prefix("wiretrace-texts-")
+            .suffix(".jsonl")
+            .tempfile_in(dir)
+            .map_err(|e| crate::error::Error::io(dir, e))?
+            .into_parts();
+        Ok(TextSpill {
+            out: std::io::BufWriter::with_capacity(1 << 20, file),
+            path,
+            end: 0,
+            texts: 0,
+        })
+    }
+
+    /// Appends one record ([`spill_line`]) and says where it is.
+    fn write(&mut self, line: &[u8], source: u32, len: u32) -> Result<TextRef> {
+        use std::io::Write;
+        self.out
+            .write_all(line)
+            .map_err(|e| crate::error::Error::io(&*self.path, e))?;
+        let at = TextRef {
+            source,
+            offset: self.end,
+            len,
+        };
+        self.end += line.len() as u64;
+        self.texts += 1;
+        Ok(at)
+    }
+
+    /// Flushes the file; returns it as a source, and the path that deletes
+    /// it when dropped.
+    fn finish(self) -> Result<(ingest::Source, tempfile::TempPath)> {
+        let TextSpill { out, path, .. } = self;
+        out.into_inner()
+            .map_err(|e| crate::error::Error::io(&*path, e.into_error()))?;
+        let source = ingest::Source {
+            path: path.to_path_buf(),
+            format: crate::config::Format::Jsonl,
+            text_id: None,
+        };
+        Ok((source, path))
+    }
+}
+
+/// One JSONL record holding an article's id and text under the configured
+/// keys, newline included.
+fn spill_line(id: &str, text: &str, fields: &crate::config::FieldMap) -> Vec<u8> {
+    let mut line = Vec::with_capacity(text.len() + id.len() + 32);
+    let field = |key: &str, value: &str, line: &mut Vec<u8>| {
+        serde_json::to_writer(&mut *line, key).expect("a string serialises");
+        line.push(b':');
+        serde_json::to_writer(&mut *line, value).expect("a string serialises");
+    };
+    line.push(b'{');
+    field(&fields.id, id, &mut line);
+    line.push(b',');
+    field(&fields.text, text, &mut line);
+    line.extend_from_slice(b"}\n");
+    line
 }
 
 /// The most words of an untitled article's text that title its story (on
@@ -603,6 +726,9 @@ pub struct Shingled {
     /// Texts that could not be read again and were cut, no later stage
     /// needing them ([`ScanConfig::texts_unused_after_scan`]).
     pub texts_cut: u64,
+    /// Texts that could not be read from their input again and went to a
+    /// temporary file, a later stage needing them.
+    pub texts_spilled: u64,
 }
 
 /// Where to find a document's text again after the scan let it go.
@@ -622,17 +748,21 @@ pub enum Texts {
     /// Every `Document::text` is there.
     #[default]
     Kept,
-    /// Texts of plain JSONL and `.txt` inputs are let go once shingled and
-    /// read back by offset by the stages that need them ([`Texts::hold`],
-    /// [`Texts::restore`]); `refs[d]` says where document `d`'s text is
-    /// (`None`: it cannot be read again, e.g. from CSV or a compressed file,
-    /// and is kept). A document's text is in memory when it is not empty:
-    /// no scanned document has an empty text.
+    /// Texts are let go once shingled and read back by offset by the
+    /// stages that need them ([`Texts::hold`], [`Texts::restore`]): those
+    /// of plain JSONL and `.txt` inputs from there, the others (compressed,
+    /// CSV, SGML, stdin) from a temporary file they were written to, when a
+    /// later stage needs them. `refs[d]` says where document `d`'s text is
+    /// (`None`: it cannot be read again and is kept, or was cut because
+    /// nothing reads it). A document's text is in memory when it is not
+    /// empty: no scanned document has an empty text.
     Dropped {
-        /// The inputs, in reading order.
+        /// The inputs, in reading order, then the temporary file if any.
         sources: Vec<ingest::Source>,
         /// Per document.
         refs: Vec<Option<TextRef>>,
+        /// The temporary file of texts (deleted when the last clone goes).
+        spill: Option<std::sync::Arc<tempfile::TempPath>>,
     },
 }
 
@@ -647,7 +777,7 @@ impl Texts {
         cfg: &crate::config::IngestConfig,
         obs: &dyn Observer,
     ) -> Result<u64> {
-        let Texts::Dropped { sources, refs } = self else {
+        let Texts::Dropped { sources, refs, .. } = self else {
             return Ok(0);
         };
         let mut ids: Vec<DocId> = wanted
@@ -741,6 +871,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         counts: records,
         texts,
         texts_cut,
+        texts_spilled,
     } = read_and_shingle(inputs, cfg, obs)?;
     let mut holder = Holder {
         texts: &texts,
@@ -925,6 +1056,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
                 Texts::Dropped { refs, .. } => refs.iter().filter(|r| r.is_some()).count() as u64,
                 Texts::Kept => 0,
             },
+        texts_spilled,
         texts_reread: holder.reread,
         identical_copies,
         lsh_bands: banding.bands,

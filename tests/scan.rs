@@ -670,8 +670,10 @@ fn no_html_skips_the_page_and_changes_no_table() {
 
 /// Texts of plain JSONL are let go after shingling and read back by offset
 /// by the stages that need them: the reworded view, alignment and the page.
-/// A gzip input cannot be re-read that way and keeps them. In every mode,
-/// every report must be the same either way, the HTML page included.
+/// A gzip input cannot be re-read that way: its texts go to a temporary
+/// file in `--out` and are read back from there, and the file is gone
+/// once the run ends. In every mode, every report must be the same either
+/// way, the HTML page included.
 #[test]
 fn letting_texts_go_changes_no_report() {
     use std::io::Write;
@@ -714,8 +716,16 @@ fn letting_texts_go_changes_no_report() {
             expected.contains(&reread),
             "{mode}: {reread} texts read back"
         );
-        assert_eq!(summaries[1]["texts_dropped"], 0, "{mode}");
-        assert_eq!(summaries[1]["texts_reread"], 0, "{mode}");
+        assert_eq!(summaries[0]["texts_spilled"], 0, "{mode}");
+        assert_eq!(summaries[1]["texts_dropped"], 1200, "{mode}");
+        assert_eq!(summaries[1]["texts_spilled"], 1200, "{mode}");
+        assert_eq!(summaries[1]["texts_reread"], reread, "{mode}");
+        let left: Vec<_> = std::fs::read_dir(w.path(&format!("{mode}-gz")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|f| f.starts_with("wiretrace-texts"))
+            .collect();
+        assert!(left.is_empty(), "{mode}: {left:?} left in --out");
         let mut files = vec!["pairs.csv", "stories.csv", "outlets.csv", "report.html"];
         if mode == "default" {
             files.push("passages.csv");
@@ -727,6 +737,27 @@ fn letting_texts_go_changes_no_report() {
             assert!(a == b, "{mode}: {f} differs when texts are let go");
         }
     }
+}
+
+/// Texts that cannot be read again go to a file in the spill directory;
+/// when it cannot be made, the scan stops and names it.
+#[test]
+fn an_unwritable_spill_directory_is_named() {
+    use wiretrace::config::ScanConfig;
+    let w = Workdir::new();
+    let blocker = w.path("a-file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let cfg = ScanConfig {
+        spill_dir: Some(blocker.join("spill")),
+        ..ScanConfig::default()
+    };
+    let input = std::path::PathBuf::from(fixture("formats/seeds.jsonl.gz"));
+    let Err(err) = wiretrace::scan::scan(&[input], &cfg, &wiretrace::scan::Silent) else {
+        panic!("the spill directory cannot be made");
+    };
+    let message = err.to_string();
+    let named = blocker.join("spill").display().to_string();
+    assert!(message.contains(&named), "{message}");
 }
 
 /// A record read back by offset must still be the record that was read.
@@ -980,6 +1011,12 @@ fn compressed_input_keeps_no_texts_the_tables_do_not_need() {
     // compressed one cannot be read again, and without the page nothing
     // needs more of a text than the words that title its story.
     assert_eq!((p_dropped, z_dropped), (600, 600));
+    for dir in [&p, &z] {
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(s["texts_spilled"], 0, "cut, not written out");
+    }
     assert_eq!(p_titles.len(), 5, "five stories printed");
     assert_eq!(p_titles, z_titles);
     for f in ["pairs.csv", "stories.csv", "outlets.csv"] {
@@ -989,7 +1026,10 @@ fn compressed_input_keeps_no_texts_the_tables_do_not_need() {
             "{f}"
         );
     }
-    // With the page, compressed texts are kept whole.
-    let (_, page_dropped, _) = scan(&gz, "page", &[]);
-    assert_eq!(page_dropped, 0);
+    // The page reads texts: compressed ones go whole to a temporary file.
+    let (page, page_dropped, _) = scan(&gz, "page", &[]);
+    assert_eq!(page_dropped, 600);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(page.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["texts_spilled"], 600);
 }

@@ -744,8 +744,12 @@ pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
     if s.aligned_pairs > 0 {
         let _ = writeln!(
             t,
-            "{} passages ({} verbatim, {} reworded) in {} aligned pairs",
-            s.passages, s.verbatim_passages, s.reworded_passages, s.aligned_pairs
+            "{} passages ({} verbatim, {} edited, {} reworded) in {} aligned pairs",
+            s.passages,
+            s.verbatim_passages,
+            s.edited_passages,
+            s.reworded_passages,
+            s.aligned_pairs
         );
     }
     let mut reruns: std::collections::BTreeMap<String, u64> = Default::default();

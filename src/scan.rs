@@ -122,6 +122,8 @@ pub struct Summary {
     pub passages: u64,
     /// Of those, verbatim.
     pub verbatim_passages: u64,
+    /// Of those, edited (a word alignment with substitutions or gaps).
+    pub edited_passages: u64,
     /// Of those, reworded (found by the sentence view).
     pub reworded_passages: u64,
     /// Whether the reworded view ran (`--no-reworded` turns it off).
@@ -1082,6 +1084,11 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
             .iter()
             .flat_map(|p| &p.passages)
             .filter(|p| p.is_verbatim())
+            .count() as u64,
+        edited_passages: passages
+            .iter()
+            .flat_map(|p| &p.passages)
+            .filter(|p| p.kind == align::PassageKind::Edited)
             .count() as u64,
         reworded_passages: passages
             .iter()

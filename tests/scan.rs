@@ -717,6 +717,15 @@ fn letting_texts_go_changes_no_report() {
             "{mode}: {reread} texts read back"
         );
         assert_eq!(summaries[0]["texts_spilled"], 0, "{mode}");
+        if mode == "default" {
+            // Every passage is of one kind, and each kind is counted.
+            let n = |k: &str| summaries[0][k].as_u64().unwrap();
+            assert!(n("edited_passages") > 0 && n("verbatim_passages") > 0);
+            assert_eq!(
+                n("passages"),
+                n("verbatim_passages") + n("edited_passages") + n("reworded_passages")
+            );
+        }
         assert_eq!(summaries[1]["texts_dropped"], 1200, "{mode}");
         assert_eq!(summaries[1]["texts_spilled"], 1200, "{mode}");
         assert_eq!(summaries[1]["texts_reread"], reread, "{mode}");

@@ -973,17 +973,13 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     clock.lap(Stage::Verify);
 
     obs.stage_start(Stage::Reword, "placing articles in stories", None);
+    let furniture = Furniture {
+        table: &boiler,
+        outlets: &outlets,
+        global_stripped: &global_stripped,
+    };
     let (reworded, reword_stats) = if cfg.reword.enabled {
-        reworded_view(
-            &mut docs,
-            &mut holder,
-            &sets,
-            &outlets,
-            &global_stripped,
-            &boiler,
-            &mut matches,
-            cfg,
-        )?
+        reworded_view(&mut docs, &mut holder, &sets, &furniture, &mut matches, cfg)?
     } else {
         (Vec::new(), reword::ViewStats::default())
     };
@@ -1026,15 +1022,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     };
     let passages = if cfg.align.enabled {
         obs.step("pairs aligned", Some(pairs_total));
-        let aligned = align_all(
-            &align_pairs,
-            &docs,
-            &outlets,
-            &global_stripped,
-            &boiler,
-            &align_cfg,
-            obs,
-        );
+        let aligned = align_all(&align_pairs, &docs, &furniture, &align_cfg, obs);
         with_reworded(aligned, reworded)
     } else {
         Vec::new()
@@ -1319,14 +1307,11 @@ fn merge_sorted(matches: &mut Vec<Match>, mut added: Vec<Match>) {
 /// Texts are read back as the view needs them: first every document that
 /// is not a copy in a story, then, for its third phase, the members of the
 /// stories with a reworded version (the others are let go again).
-#[allow(clippy::too_many_arguments)]
 fn reworded_view(
     docs: &mut [Document],
     holder: &mut Holder<'_>,
     sets: &Sets,
-    outlets: &[boilerplate::OutletIndex],
-    global_stripped: &[bool],
-    boiler: &boilerplate::Boilerplate,
+    furniture: &Furniture<'_>,
     matches: &mut Vec<Match>,
     cfg: &ScanConfig,
 ) -> Result<(Vec<reword::RewordedPair>, reword::ViewStats)> {
@@ -1340,9 +1325,9 @@ fn reworded_view(
         }
     }
     let furniture = |d: usize| reword::BoilerContext {
-        table: boiler,
-        outlet: outlets[d],
-        global: global_stripped[d],
+        table: furniture.table,
+        outlet: furniture.outlets[d],
+        global: furniture.global_stripped[d],
         k: cfg.shingle.k,
     };
     let firsts = reword::analysed_docs(&place);
@@ -1493,12 +1478,28 @@ impl<'t> PreparedCache<'t> {
 /// Prepared texts each alignment task keeps (about 20 KB each).
 const PREPARED_CACHE: usize = 256;
 
+/// What the boilerplate stage took out of each document's shingle set:
+/// the table, the document's outlet and whether global boilerplate went
+/// (see [`boilerplate::Boilerplate::strip`]). The reworded view and
+/// alignment skip the same furniture.
+struct Furniture<'a> {
+    table: &'a boilerplate::Boilerplate,
+    outlets: &'a [boilerplate::OutletIndex],
+    global_stripped: &'a [bool],
+}
+
+impl Furniture<'_> {
+    /// Whether shingle `h` was furniture in document `d`'s set.
+    fn contains(&self, h: ShingleHash, d: DocId) -> bool {
+        self.table
+            .contains_in(h, self.outlets[d.index()], self.global_stripped[d.index()])
+    }
+}
+
 fn align_all(
     groups: &[(DocId, Vec<DocId>)],
     docs: &[Document],
-    outlets: &[boilerplate::OutletIndex],
-    global_stripped: &[bool],
-    boiler: &boilerplate::Boilerplate,
+    furniture: &Furniture<'_>,
     cfg: &AlignConfig,
     obs: &dyn Observer,
 ) -> Vec<PairPassages> {
@@ -1525,11 +1526,9 @@ fn align_all(
                 let prepared = cache.get(*anchor, docs, cfg.k);
                 for &p in partners {
                     let other = cache.get(p, docs, cfg.k);
-                    let (oa, op) = (outlets[anchor.index()], outlets[p.index()]);
                     // Boilerplate as each side's shingle set saw it: a text
                     // rerun so widely that it is "global" keeps it.
-                    let (ga, gp) = (global_stripped[anchor.index()], global_stripped[p.index()]);
-                    let skip = |h| boiler.contains_in(h, oa, ga) || boiler.contains_in(h, op, gp);
+                    let skip = |h| furniture.contains(h, *anchor) || furniture.contains(h, p);
                     // Side A is always the smaller DocId.
                     let passages = if *anchor < p {
                         align::align(&prepared, &other, cfg, &skip)

@@ -755,9 +755,10 @@ pub enum Texts {
     /// of plain JSONL and `.txt` inputs from there, the others (compressed,
     /// CSV, SGML, stdin) from a temporary file they were written to, when a
     /// later stage needs them. `refs[d]` says where document `d`'s text is
-    /// (`None`: it cannot be read again and is kept, or was cut because
-    /// nothing reads it). A document's text is in memory when it is not
-    /// empty: no scanned document has an empty text.
+    /// (`None`: it could not be read again and was cut, nothing reading
+    /// it; see [`ScanConfig::texts_unused_after_scan`]). A document's text
+    /// is in memory when it is not empty: no scanned document has an empty
+    /// text.
     Dropped {
         /// The inputs, in reading order, then the temporary file if any.
         sources: Vec<ingest::Source>,

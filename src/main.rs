@@ -85,6 +85,13 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("creating {}", args.out.display()))?;
     }
+    // A run that would outgrow the machine says so before it starts.
+    if let Ok(sources) = wiretrace::ingest::discover(&args.input.inputs, &cfg.ingest)
+        && let Some(warning) =
+            wiretrace::scan::memory_warning(&sources, &cfg, wiretrace::scan::machine_memory_bytes())
+    {
+        eprintln!("warning: {warning}");
+    }
     let mut out = wiretrace::scan::scan(&args.input.inputs, &cfg, &term)?;
     let reporting = std::time::Instant::now();
     if out.summary.records.read == 0 {

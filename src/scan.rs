@@ -412,6 +412,93 @@ pub fn peak_rss_mib() -> f64 {
     rss::process_peak_mib()
 }
 
+/// Peak resident memory per byte of (uncompressed) input, measured on
+/// `wiretrace synth` corpora (README, Performance): with passages or the
+/// reworded view (the texts they read back, the sentence analyses), and for
+/// the verbatim pipeline in memory (the shingle sets, the signatures).
+const PEAK_PER_INPUT_BYTE: (f64, f64) = (2.1, 1.0);
+
+/// The least a compressed input expands to (JSONL news compresses three
+/// to five times).
+const COMPRESSED_EXPANDS: u64 = 3;
+
+/// About how much memory a scan of this input will reach, in bytes:
+/// `plain` bytes of uncompressed input and `compressed` bytes of `.gz` or
+/// `.zst` input (counted at their least expansion). `None` when the peak
+/// does not grow with the input's bytes: the verbatim pipeline under
+/// `--memory-limit` (about 1.5 KB per article).
+pub fn expected_peak_bytes(plain: u64, compressed: u64, cfg: &ScanConfig) -> Option<u64> {
+    let view = cfg.align.enabled || cfg.reword.enabled;
+    if !view && cfg.memory_limit.is_some() {
+        return None;
+    }
+    let per_byte = if view {
+        PEAK_PER_INPUT_BYTE.0
+    } else {
+        PEAK_PER_INPUT_BYTE.1
+    };
+    let bytes = plain.saturating_add(compressed.saturating_mul(COMPRESSED_EXPANDS));
+    Some((bytes as f64 * per_byte) as u64)
+}
+
+/// A warning to print before the scan when its expected peak
+/// ([`expected_peak_bytes`]) passes the machine's memory: running out
+/// ends a long run with nothing written. `None` when it fits, or when
+/// either figure is unknown (stdin, a system without `/proc/meminfo`).
+pub fn memory_warning(
+    sources: &[ingest::Source],
+    cfg: &ScanConfig,
+    machine: Option<u64>,
+) -> Option<String> {
+    let (mut plain, mut compressed) = (0u64, 0u64);
+    for s in sources {
+        let bytes = std::fs::metadata(&s.path).ok()?.len();
+        if ingest::is_seekable(&s.path) {
+            plain += bytes;
+        } else {
+            compressed += bytes;
+        }
+    }
+    let need = expected_peak_bytes(plain, compressed, cfg)?;
+    let machine = machine?;
+    if need <= machine {
+        return None;
+    }
+    let gb = |b: u64| b as f64 / 1e9;
+    let input = if compressed > 0 {
+        format!(
+            "{:.1} GB of input, compressed counted as at least {COMPRESSED_EXPANDS}x",
+            gb(plain + compressed)
+        )
+    } else {
+        format!("{:.1} GB of input", gb(plain))
+    };
+    let advice = if cfg.align.enabled || cfg.reword.enabled {
+        "the verbatim pipeline (--no-passages --no-reworded --no-html) needs about 1 byte per input byte, and under --memory-limit about 1.5 KB per article"
+    } else {
+        "under --memory-limit the verbatim pipeline needs about 1.5 KB per article"
+    };
+    Some(format!(
+        "this scan may need about {:.0} GB of memory ({input}), more than this machine's {:.0} GB, and a run that runs out writes nothing; {advice}",
+        gb(need),
+        gb(machine)
+    ))
+}
+
+/// This machine's physical memory in bytes (Linux `MemTotal`), `None`
+/// where unknown.
+pub fn machine_memory_bytes() -> Option<u64> {
+    let kib: u64 = std::fs::read_to_string("/proc/meminfo")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 struct Clock {
     start: Instant,
     last: Instant,
@@ -1734,6 +1821,46 @@ mod tests {
         assert!(cache.map.contains_key(&DocId(0)));
         assert!(!cache.map.contains_key(&DocId(1)));
         assert!(Rc::ptr_eq(&first, &cache.get(DocId(0), &docs, 2)));
+    }
+}
+
+#[cfg(test)]
+mod memory_estimate_tests {
+    use super::*;
+
+    #[test]
+    fn the_estimate_follows_the_mode_and_the_warning_the_machine() {
+        let mut cfg = ScanConfig::default();
+        // With passages and the view: 2.1 bytes per byte; compressed bytes
+        // count three times.
+        assert_eq!(expected_peak_bytes(1000, 0, &cfg), Some(2100));
+        assert_eq!(expected_peak_bytes(1000, 100, &cfg), Some(2730));
+        cfg.align.enabled = false;
+        cfg.reword.enabled = false;
+        assert_eq!(expected_peak_bytes(1000, 0, &cfg), Some(1000));
+        // The verbatim pipeline under a limit does not grow by the byte.
+        cfg.memory_limit = Some(1 << 30);
+        assert_eq!(expected_peak_bytes(1000, 0, &cfg), None);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        std::fs::write(&path, vec![b'x'; 10_000]).unwrap();
+        let sources = vec![ingest::Source {
+            path,
+            format: crate::config::Format::Jsonl,
+            text_id: None,
+        }];
+        let default = ScanConfig::default();
+        // 21 kB needed: a machine of 20 kB is warned, one of 30 kB is not,
+        // nor one whose memory is unknown.
+        let warning = memory_warning(&sources, &default, Some(20_000)).expect("too small");
+        assert!(
+            warning.contains("--no-passages --no-reworded --no-html"),
+            "{warning}"
+        );
+        assert_eq!(memory_warning(&sources, &default, Some(30_000)), None);
+        assert_eq!(memory_warning(&sources, &default, None), None);
+        assert_eq!(memory_warning(&sources, &cfg, Some(1)), None, "bounded");
     }
 }
 

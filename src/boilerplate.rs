@@ -17,7 +17,10 @@
 //!   evenly spaced documents of one outlet is that outlet's furniture
 //!   (footer, byline box, share buttons) and is dropped from that outlet's
 //!   documents only. Wire reruns cross outlets, so a story rerun by many
-//!   outlets keeps its shingles.
+//!   outlets keeps its shingles. Identical sets in the sample count once:
+//!   an article an outlet's pages carry many times over (a scrape that
+//!   fetched it under many addresses) is a duplicate to report, not the
+//!   outlet's furniture.
 //!
 //! Cost is bounded by the samples, not by the corpus: O(global_sample +
 //! outlets × outlet_sample) shingle sets are counted.
@@ -227,11 +230,13 @@ pub fn detect<S: SetSource + ?Sized>(
                 if docs.len() < cfg.outlet_df {
                     return Vec::new();
                 }
-                let sample: Vec<Cow<[ShingleHash]>> =
+                let mut sample: Vec<Cow<[ShingleHash]>> =
                     spaced(docs, cfg.outlet_sample.max(cfg.outlet_df))
                         .into_iter()
                         .map(|d| sets.set(d))
                         .collect();
+                sample.sort_unstable();
+                sample.dedup();
                 frequent(&sample, cfg.outlet_df)
             })
             .collect()
@@ -258,7 +263,7 @@ mod tests {
         // Shingle 3: in 4 docs -> global boilerplate at max_df 3.
         let sets: [ShingleSet; 5] = [
             vec![1, 2, 3],
-            vec![1, 2, 3],
+            vec![1, 2, 3, 6],
             vec![1, 3],
             vec![2, 3],
             vec![9],
@@ -283,6 +288,25 @@ mod tests {
         let mut s3 = vec![1, 3, 5];
         b.strip(&mut s3, Some(0));
         assert_eq!(s3, [5], "1 and 3 are outlet 0's furniture");
+    }
+
+    #[test]
+    fn an_article_an_outlet_carries_many_times_is_not_its_furniture() {
+        // Outlet 0: one article (shingles 10-14) six times over, and three
+        // other articles; all seven pages share the footer 1-2. Outlet 1:
+        // six different articles with the footer 7.
+        let copy: ShingleSet = vec![1, 2, 10, 11, 12, 13, 14];
+        let mut sets: Vec<ShingleSet> = vec![copy.clone(); 6];
+        sets.extend([vec![1, 2, 20], vec![1, 2, 21], vec![1, 2, 22]]);
+        sets.extend((30..36).map(|x| vec![7, x]));
+        let outlets: Vec<OutletIndex> = [vec![Some(0); 9], vec![Some(1); 6]].concat();
+        let b = detect(&sets[..], &outlets, &cfg(1000, 3));
+        // The footer is in four distinct pages of outlet 0: furniture; the
+        // copied article in one: content.
+        assert_eq!(b.per_outlet, [vec![1, 2], vec![7]]);
+        let mut s = copy.clone();
+        b.strip(&mut s, Some(0));
+        assert_eq!(s, [10, 11, 12, 13, 14]);
     }
 
     #[test]

@@ -587,8 +587,13 @@ fn an_article_repeated_past_the_bucket_cap_still_forms_one_story() {
     let w = Workdir::new();
     let text = std::fs::read_to_string(fixture("seeds/001_7d6c65d472a597a6.txt")).unwrap();
     let mut jsonl = String::new();
+    // Three outlets each carry the article 100 times: that makes it a
+    // duplicate to report, not any outlet's furniture.
     for i in 0..300 {
-        jsonl.push_str(&serde_json::json!({"id": format!("copy{i:03}"), "text": text}).to_string());
+        let outlet = format!("Outlet {}", i % 3);
+        let record =
+            serde_json::json!({"id": format!("copy{i:03}"), "outlet": outlet, "text": text});
+        jsonl.push_str(&record.to_string());
         jsonl.push('\n');
     }
     std::fs::write(w.path("copies.jsonl"), jsonl).unwrap();

@@ -17,10 +17,10 @@
 //!   evenly spaced documents of one outlet is that outlet's furniture
 //!   (footer, byline box, share buttons) and is dropped from that outlet's
 //!   documents only. Wire reruns cross outlets, so a story rerun by many
-//!   outlets keeps its shingles. Identical sets in the sample count once:
-//!   an article an outlet's pages carry many times over (a scrape that
-//!   fetched it under many addresses) is a duplicate to report, not the
-//!   outlet's furniture.
+//!   outlets keeps its shingles. Near-identical sets in the sample count
+//!   once: an article an outlet's pages carry many times over (a scrape
+//!   that fetched it under many addresses, or a story updated through the
+//!   day) is reuse to report, not the outlet's furniture.
 //!
 //! Cost is bounded by the samples, not by the corpus: O(global_sample +
 //! outlets × outlet_sample) shingle sets are counted.
@@ -152,6 +152,46 @@ impl Boilerplate {
     }
 }
 
+/// One set of each group of near-identical ones, the first met: versions
+/// of one article count once towards an outlet's furniture, whatever
+/// their number. Furniture is what different articles share.
+fn distinct_articles(sample: Vec<Cow<[ShingleHash]>>) -> Vec<Cow<[ShingleHash]>> {
+    let mut kept: Vec<Cow<[ShingleHash]>> = Vec::new();
+    for set in sample {
+        if !kept.iter().any(|k| near_identical(k, &set)) {
+            kept.push(set);
+        }
+    }
+    kept
+}
+
+/// Whether at least 28 of the 32 smallest shingles of `x ∪ y` are in both
+/// (a bottom-k estimate of Jaccard >= 0.875), or, when the union has fewer
+/// than 32, whether the sets are equal. Two different articles under one
+/// footer stay apart unless the footer is nearly all of both; versions of
+/// one article that differ by a line or a paragraph meet.
+fn near_identical(x: &[ShingleHash], y: &[ShingleHash]) -> bool {
+    const K: usize = 32;
+    let (mut i, mut j, mut both, mut seen) = (0, 0, 0, 0);
+    while seen < K && (i < x.len() || j < y.len()) {
+        match (x.get(i), y.get(j)) {
+            (Some(p), Some(q)) if p == q => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+            (Some(p), Some(q)) if p < q => i += 1,
+            (Some(_), None) => i += 1,
+            _ => j += 1,
+        }
+        seen += 1;
+    }
+    if seen < K {
+        return x == y;
+    }
+    8 * both >= 7 * K
+}
+
 /// Shingles found in at least `min_count` of the given sets.
 fn frequent(sets: &[Cow<[ShingleHash]>], min_count: usize) -> Vec<ShingleHash> {
     let total: usize = sets.iter().map(|s| s.len()).sum();
@@ -230,14 +270,12 @@ pub fn detect<S: SetSource + ?Sized>(
                 if docs.len() < cfg.outlet_df {
                     return Vec::new();
                 }
-                let mut sample: Vec<Cow<[ShingleHash]>> =
+                let sample: Vec<Cow<[ShingleHash]>> =
                     spaced(docs, cfg.outlet_sample.max(cfg.outlet_df))
                         .into_iter()
                         .map(|d| sets.set(d))
                         .collect();
-                sample.sort_unstable();
-                sample.dedup();
-                frequent(&sample, cfg.outlet_df)
+                frequent(&distinct_articles(sample), cfg.outlet_df)
             })
             .collect()
     };
@@ -307,6 +345,36 @@ mod tests {
         let mut s = copy.clone();
         b.strip(&mut s, Some(0));
         assert_eq!(s, [10, 11, 12, 13, 14]);
+    }
+
+    #[test]
+    fn versions_of_one_article_count_once_but_a_footer_under_briefs_does_not() {
+        // Shingle hashes are uniform: draw them so.
+        let h = |x: u64| (crate::shingle::fmix64(x) >> 32) as ShingleHash;
+        let draw = |from: u64, n: u64| -> Vec<ShingleHash> { (from..from + n).map(h).collect() };
+        // Eight versions of one 400-shingle article, each with 10 shingles
+        // of its own (an update line), all under a 40-shingle footer, and
+        // four other articles of 60 shingles under the same footer.
+        let (footer, story) = (draw(0, 40), draw(1_000, 400));
+        let with = |parts: &[&[ShingleHash]]| -> ShingleSet {
+            let mut s: ShingleSet = parts.concat();
+            s.sort_unstable();
+            s.dedup();
+            s
+        };
+        let mut sets: Vec<ShingleSet> = (0..8)
+            .map(|v| with(&[&footer, &story, &draw(10_000 + 100 * v, 10)]))
+            .collect();
+        for a in 0..4 {
+            sets.push(with(&[&footer, &draw(20_000 + 100 * a, 60)]));
+        }
+        let outlets = vec![Some(0); sets.len()];
+        let b = detect(&sets[..], &outlets, &cfg(1000, 5));
+        // Five different articles carry the footer: it is furniture; the
+        // story is in one article (eight versions of it): content.
+        let mut want = footer.clone();
+        want.sort_unstable();
+        assert_eq!(b.per_outlet, [want]);
     }
 
     #[test]

@@ -582,6 +582,38 @@ fn directory_symlink_loops_end() {
     assert_eq!(w.json("out/summary.json")["records"]["scanned"], 2);
 }
 
+/// A small outlet that updated a wire story through the day carries
+/// eight versions of it: they are reruns of the wire copy, not the
+/// outlet's furniture (the outlet rule counts near-identical pages once).
+#[test]
+fn versions_of_a_story_at_one_outlet_rerun_it() {
+    let w = Workdir::new();
+    let text = std::fs::read_to_string(fixture("seeds/001_7d6c65d472a597a6.txt")).unwrap();
+    let mut jsonl = String::new();
+    for i in 0..8 {
+        let update = format!(
+            "Updated at {} o'clock with new details from the talks.\n\n",
+            i + 1
+        );
+        let record = serde_json::json!({"id": format!("v{i}"), "outlet": "Small Daily", "text": update + &text});
+        jsonl.push_str(&record.to_string());
+        jsonl.push('\n');
+    }
+    jsonl.push_str(&serde_json::json!({"id": "wire", "outlet": "AP", "text": text}).to_string());
+    jsonl.push('\n');
+    std::fs::write(w.path("versions.jsonl"), jsonl).unwrap();
+    w.scan_ok(&[w.path("versions.jsonl").to_str().unwrap(), "--no-passages"]);
+    let s = w.json("out/summary.json");
+    assert_eq!(s["stories"], 1);
+    assert_eq!(s["documents_in_stories"], 9);
+    let pairs = csv_rows(&w.path("out/pairs.csv"));
+    assert!(
+        pairs
+            .iter()
+            .any(|r| r[0] == "v0" && r[1] == "wire" && r[2] == "rerun")
+    );
+}
+
 #[test]
 fn an_article_repeated_past_the_bucket_cap_still_forms_one_story() {
     let w = Workdir::new();

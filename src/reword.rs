@@ -198,7 +198,7 @@ pub fn sentence_ranges(text: &str, tokens: &[Token]) -> Vec<(u32, u32)> {
             None => true,
             Some(next) => {
                 let gap = &bytes[tokens[i].end as usize..next.start as usize];
-                if blank_line(gap) {
+                if blank_line(gap) || ideographic_stop(gap) {
                     true
                 } else if let Some(p) = gap.iter().position(|&b| matches!(b, b'.' | b'!' | b'?')) {
                     let spaced = gap[p..].iter().any(|b| b.is_ascii_whitespace());
@@ -227,6 +227,13 @@ pub fn sentence_ranges(text: &str, tokens: &[Token]) -> Vec<(u32, u32)> {
     out
 }
 
+/// Whether the text between two tokens holds a full stop, exclamation or
+/// question mark of the kind written without a space after it (Chinese and
+/// Japanese: `。！？` and the halfwidth `｡`).
+fn ideographic_stop(gap: &[u8]) -> bool {
+    std::str::from_utf8(gap).is_ok_and(|g| g.contains(['。', '！', '？', '｡']))
+}
+
 /// Whether token `n` (with digits) is followed by more of the same number:
 /// the next token has digits and the gap is one of `.,/-`.
 fn continues_number(text: &str, toks: &[Token], n: usize) -> bool {
@@ -253,8 +260,13 @@ fn number_start(text: &str, toks: &[Token], mut n: usize) -> usize {
 }
 
 /// Byte span of a sentence of tokens `[first, last)`: widened left over an
-/// opening quote or bracket and right over closing punctuation.
+/// opening quote or bracket and right over closing punctuation. Chinese
+/// and Japanese put no space between sentences: there the widening stops
+/// at the full-width punctuation that ends a sentence or clause, which
+/// belongs to the one before.
 fn sentence_bytes(text: &str, tokens: &[Token], first: usize, last: usize) -> (u32, u32) {
+    const STOPS: [char; 4] = ['。', '！', '？', '｡'];
+    const CLOSING: [char; 9] = ['，', '、', '；', '：', '」', '』', '）', '】', '》'];
     let bytes = text.as_bytes();
     let mut s = tokens[first].start as usize;
     let lo = if first > 0 {
@@ -264,7 +276,7 @@ fn sentence_bytes(text: &str, tokens: &[Token], first: usize, last: usize) -> (u
     };
     while s > lo {
         let c = text[..s].chars().next_back().expect("s > 0");
-        if c.is_whitespace() {
+        if c.is_whitespace() || STOPS.contains(&c) || CLOSING.contains(&c) {
             break;
         }
         s -= c.len_utf8();
@@ -277,6 +289,9 @@ fn sentence_bytes(text: &str, tokens: &[Token], first: usize, last: usize) -> (u
             break;
         }
         e += c.len_utf8();
+        if STOPS.contains(&c) {
+            break;
+        }
     }
     (s as u32, e as u32)
 }
@@ -316,7 +331,10 @@ fn sentence_terms(text: &str, toks: &[Token], cache: &mut TermCache) -> Sentence
             let key = (xxh3_64(&text.as_bytes()[start..t.end as usize]) >> 32) as u32;
             numbers.push(key.max(1));
         }
-        let term = cache.term(text, t);
+        let term = match unspaced_bigram(text, toks, n) {
+            Some(bigram) => bigram,
+            None => cache.term(text, t),
+        };
         if term == 0 {
             continue;
         }
@@ -335,6 +353,31 @@ fn sentence_terms(text: &str, toks: &[Token], cache: &mut TermCache) -> Sentence
     let out = (terms.to_vec(), keys.to_vec(), numbers.to_vec());
     cache.scratch = [terms, keys, numbers];
     out
+}
+
+/// In scripts written without spaces each letter is a token (see
+/// [`crate::shingle::tokenize`]); their content terms are the pairs of
+/// adjacent letters, the usual unit of Chinese and Japanese retrieval
+/// (single letters are too common to say much). `Some(0)` for such a
+/// letter with no letter right after it, `None` for other tokens.
+fn unspaced_bigram(text: &str, toks: &[Token], n: usize) -> Option<Term> {
+    let unspaced = |t: &Token| {
+        text[t.start as usize..]
+            .chars()
+            .next()
+            .is_some_and(crate::shingle::is_unspaced)
+    };
+    let t = &toks[n];
+    if !unspaced(t) {
+        return None;
+    }
+    Some(match toks.get(n + 1) {
+        Some(next) if next.start == t.end && unspaced(next) => {
+            let pair = crate::shingle::fmix64(t.hash ^ next.hash.rotate_left(29));
+            ((pair >> 32) as u32).max(1)
+        }
+        _ => 0,
+    })
 }
 
 /// Splits `text` into [`Sentence`]s with their content terms.

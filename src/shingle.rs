@@ -5,7 +5,10 @@
 //! its byte span in the original text) and a [`ShingleSet`].
 //!
 //! Normalisation: a token is a maximal run of letters and digits (combining
-//! marks stay inside a token); each token is NFKC-normalised and lowercased.
+//! marks stay inside a token), except in scripts written without spaces
+//! (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar), where each letter
+//! is a token, so shingles there are character n-grams; each token is
+//! NFKC-normalised and lowercased.
 //! Quotes, dashes and all other punctuation separate tokens, so curly and
 //! straight quotes or different dashes never change a token. Each token is
 //! hashed once ([`word_hash`]); a shingle hash folds its k token hashes
@@ -48,7 +51,28 @@ fn is_mark(c: char) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_mark(c)
+    c.is_alphanumeric() || is_mark(c) || is_unspaced_mark(c)
+}
+
+/// Letters of scripts written without spaces between words (Thai, Lao,
+/// Myanmar, Khmer, Hiragana, Katakana, Han): each is a token of its own,
+/// so that shingles there are character n-grams. A run of them would
+/// otherwise be one token as long as a clause.
+/// Combining vowel signs, tone marks and the like of those scripts: they
+/// stay with the letter before them.
+fn is_unspaced_mark(c: char) -> bool {
+    matches!(c as u32,
+        0x0E31 | 0x0E34..=0x0E3A | 0x0E47..=0x0E4E | 0x0EB1 | 0x0EB4..=0x0EBC
+        | 0x0EC8..=0x0ECD | 0x102B..=0x103E | 0x1056..=0x1059 | 0x105E..=0x1060
+        | 0x1062..=0x1064 | 0x1067..=0x106D | 0x1071..=0x1074 | 0x1082..=0x108D
+        | 0x108F | 0x109A..=0x109D | 0x17B4..=0x17D3 | 0x17DD | 0x3099..=0x309A)
+}
+
+pub(crate) fn is_unspaced(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF | 0x1000..=0x109F | 0x1780..=0x17FF | 0x3040..=0x30FF
+        | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F
+        | 0x20000..=0x3FFFF)
 }
 
 /// Normalises one word: NFKC, lowercase, letters and digits only.
@@ -97,7 +121,10 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
             // ASCII fast path: scan the run while it stays ASCII alphanumeric.
             let start = i;
             i = ascii_run_end(bytes, i);
-            if i < n && bytes[i] >= 0x80 && next_char(text, i).is_some_and(is_word_char) {
+            if i < n
+                && bytes[i] >= 0x80
+                && next_char(text, i).is_some_and(|c| is_word_char(c) && !is_unspaced(c))
+            {
                 i = slow_run_end(text, i);
                 push_slow(text, start, i, out);
             } else {
@@ -111,7 +138,11 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
             let c = next_char(text, i).expect("valid UTF-8");
             if is_word_char(c) {
                 let start = i;
-                i = slow_run_end(text, i);
+                i = if is_unspaced(c) {
+                    unspaced_letter_end(text, i + c.len_utf8())
+                } else {
+                    slow_run_end(text, i)
+                };
                 push_slow(text, start, i, out);
             } else {
                 i += c.len_utf8();
@@ -246,9 +277,22 @@ fn next_char(text: &str, at: usize) -> Option<char> {
     text[at..].chars().next()
 }
 
+/// One past the combining marks at `i` that follow an unspaced letter.
+fn unspaced_letter_end(text: &str, mut i: usize) -> usize {
+    for c in text[i..].chars() {
+        if !is_unspaced_mark(c) {
+            break;
+        }
+        i += c.len_utf8();
+    }
+    i
+}
+
+/// One past the run of word characters at `i` (not starting with an
+/// unspaced letter, which ends it: see [`is_unspaced`]).
 fn slow_run_end(text: &str, mut i: usize) -> usize {
     for c in text[i..].chars() {
-        if !is_word_char(c) {
+        if !is_word_char(c) || is_unspaced(c) {
             break;
         }
         i += c.len_utf8();
@@ -531,7 +575,29 @@ mod tests {
         );
         assert_eq!(words("naïve café Zürich"), ["naïve", "café", "Zürich"]);
         assert_eq!(words("e\u{301}te\u{301}"), ["e\u{301}te\u{301}"]);
-        assert_eq!(words("abc東京def"), ["abc東京def"]);
+        // Scripts without spaces: one token per letter, whatever is next to it.
+        assert_eq!(words("abc東京def"), ["abc", "東", "京", "def"]);
+        assert_eq!(
+            words("北约峰会。NATO峰会，東京のニュース"),
+            [
+                "北", "约", "峰", "会", "NATO", "峰", "会", "東", "京", "の", "ニ", "ュ", "ー",
+                "ス"
+            ]
+        );
+        assert_eq!(words("café東京"), ["café", "東", "京"]);
+        // Thai "news": the tone mark stays on its letter.
+        assert_eq!(words("ข่าว"), ["ข\u{e48}", "า", "ว"]);
+        // ... and counts: "news" and "white" differ by it.
+        let first = |t: &str| {
+            let mut toks = Vec::new();
+            tokenize(t, &mut toks);
+            toks[0].hash
+        };
+        assert_ne!(first("ข่าว"), first("ขาว"));
+        assert_eq!(words("が"), ["が"]);
+        assert_eq!(words("か\u{3099}き"), ["か\u{3099}", "き"]);
+        // Korean is written with spaces: its words stay whole.
+        assert_eq!(words("서울 뉴스"), ["서울", "뉴스"]);
         assert!(words("— … “ ”").is_empty());
     }
 

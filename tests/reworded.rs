@@ -129,3 +129,51 @@ fn mrpc_sentence_matching_beats_chance_with_high_recall() {
     assert!(c.configured_held_out.precision > base + 0.01, "{c:?}");
     assert!(c.configured_held_out.recall > 0.85, "{c:?}");
 }
+
+/// Chinese copy (`fixtures/cjk`): a wire story, a rerun with two words
+/// changed, a truncated rerun, a hand paraphrase of three of its sentences
+/// by another outlet, and an unrelated story. Without spaces between
+/// words, each letter is a token and the view's terms are letter pairs.
+#[test]
+fn chinese_reruns_excerpts_and_rewording_are_found() {
+    let w = Workdir::new();
+    let (out, _) = w.scan_ok(&["fixtures/cjk/corpus.jsonl", "-q"]);
+    let pairs = csv_rows(&out.join("pairs.csv"));
+    let relation = |a: &str, b: &str| {
+        pairs
+            .iter()
+            .find(|r| r[0] == a && r[1] == b)
+            .map(|r| r[2].clone())
+    };
+    assert_eq!(relation("zh0", "zh1").as_deref(), Some("rerun"));
+    assert_eq!(relation("zh0", "zh2").as_deref(), Some("excerpt"));
+    assert_eq!(relation("zh0", "zh4").as_deref(), Some("reworded"));
+    assert!(
+        pairs.iter().all(|r| r[0] != "zh3" && r[1] != "zh3"),
+        "the unrelated story is related to nothing"
+    );
+    // One story of the four versions.
+    let stories = csv_rows(&out.join("stories.csv"));
+    let mut members: Vec<&str> = stories.iter().map(|r| r[1].as_str()).collect();
+    members.sort_unstable();
+    assert_eq!(members, ["zh0", "zh1", "zh2", "zh4"]);
+    // The reworded passage is whole sentences: it starts at a sentence's
+    // first letter (not the full stop before it) and ends with its own.
+    let mut rdr = csv::Reader::from_path(out.join("passages.csv")).unwrap();
+    let passage = rdr
+        .deserialize::<std::collections::HashMap<String, String>>()
+        .map(Result::unwrap)
+        .find(|p| p["doc_a"] == "zh0" && p["doc_b"] == "zh4" && p["kind"] == "reworded")
+        .expect("a reworded passage");
+    assert!(
+        passage["a_text"].starts_with("这些决定"),
+        "{}",
+        passage["a_text"]
+    );
+    assert!(passage["a_text"].ends_with('。'), "{}", passage["a_text"]);
+    assert!(
+        passage["b_text"].starts_with("上述决定"),
+        "{}",
+        passage["b_text"]
+    );
+}

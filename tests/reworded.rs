@@ -139,15 +139,10 @@ fn chinese_reruns_excerpts_and_rewording_are_found() {
     let w = Workdir::new();
     let (out, _) = w.scan_ok(&["fixtures/cjk/corpus.jsonl", "-q"]);
     let pairs = csv_rows(&out.join("pairs.csv"));
-    let relation = |a: &str, b: &str| {
-        pairs
-            .iter()
-            .find(|r| r[0] == a && r[1] == b)
-            .map(|r| r[2].clone())
-    };
-    assert_eq!(relation("zh0", "zh1").as_deref(), Some("rerun"));
-    assert_eq!(relation("zh0", "zh2").as_deref(), Some("excerpt"));
-    assert_eq!(relation("zh0", "zh4").as_deref(), Some("reworded"));
+    let rel = |a: &str, b: &str| relation(&pairs, a, b);
+    assert_eq!(rel("zh0", "zh1").as_deref(), Some("rerun"));
+    assert_eq!(rel("zh0", "zh2").as_deref(), Some("excerpt"));
+    assert_eq!(rel("zh0", "zh4").as_deref(), Some("reworded"));
     assert!(
         pairs.iter().all(|r| r[0] != "zh3" && r[1] != "zh3"),
         "the unrelated story is related to nothing"

@@ -164,12 +164,7 @@ fn every_relation_matches_the_golden_files() {
         );
     }
     let pairs = csv_rows(&out.join("pairs.csv"));
-    let rel = |a: &str, b: &str| {
-        pairs
-            .iter()
-            .find(|r| r[0] == a && r[1] == b)
-            .map(|r| r[2].clone())
-    };
+    let rel = |a: &str, b: &str| relation(&pairs, a, b);
     assert_eq!(rel("rerun", "wire").as_deref(), Some("rerun"));
     assert_eq!(rel("truncated", "wire").as_deref(), Some("excerpt"));
     assert_eq!(rel("followup", "wire").as_deref(), Some("partial"));
@@ -589,19 +584,12 @@ fn directory_symlink_loops_end() {
 fn versions_of_a_story_at_one_outlet_rerun_it() {
     let w = Workdir::new();
     let text = std::fs::read_to_string(fixture("seeds/001_7d6c65d472a597a6.txt")).unwrap();
-    let mut jsonl = String::new();
-    for i in 0..8 {
-        let update = format!(
-            "Updated at {} o'clock with new details from the talks.\n\n",
-            i + 1
-        );
-        let record = serde_json::json!({"id": format!("v{i}"), "outlet": "Small Daily", "text": update + &text});
-        jsonl.push_str(&record.to_string());
-        jsonl.push('\n');
-    }
-    jsonl.push_str(&serde_json::json!({"id": "wire", "outlet": "AP", "text": text}).to_string());
-    jsonl.push('\n');
-    std::fs::write(w.path("versions.jsonl"), jsonl).unwrap();
+    let versions = (0..8).map(|i| {
+        let update = format!("Updated at {} o'clock with new details.\n\n", i + 1);
+        serde_json::json!({"id": format!("v{i}"), "outlet": "Small Daily", "text": update + &text})
+    });
+    let wire = serde_json::json!({"id": "wire", "outlet": "AP", "text": text});
+    write_jsonl(&w.path("versions.jsonl"), versions.chain([wire]));
     w.scan_ok(&[w.path("versions.jsonl").to_str().unwrap(), "--no-passages"]);
     let s = w.json("out/summary.json");
     assert_eq!(s["stories"], 1);
@@ -618,17 +606,12 @@ fn versions_of_a_story_at_one_outlet_rerun_it() {
 fn an_article_repeated_past_the_bucket_cap_still_forms_one_story() {
     let w = Workdir::new();
     let text = std::fs::read_to_string(fixture("seeds/001_7d6c65d472a597a6.txt")).unwrap();
-    let mut jsonl = String::new();
     // Three outlets each carry the article 100 times: that makes it a
     // duplicate to report, not any outlet's furniture.
-    for i in 0..300 {
-        let outlet = format!("Outlet {}", i % 3);
-        let record =
-            serde_json::json!({"id": format!("copy{i:03}"), "outlet": outlet, "text": text});
-        jsonl.push_str(&record.to_string());
-        jsonl.push('\n');
-    }
-    std::fs::write(w.path("copies.jsonl"), jsonl).unwrap();
+    let copies = (0..300).map(|i| {
+        serde_json::json!({"id": format!("copy{i:03}"), "outlet": format!("Outlet {}", i % 3), "text": text})
+    });
+    write_jsonl(&w.path("copies.jsonl"), copies);
     w.scan_ok(&[w.path("copies.jsonl").to_str().unwrap(), "--no-passages"]);
     let s = w.json("out/summary.json");
     // Identical copies never reach the LSH buckets: the first takes part in

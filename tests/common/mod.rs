@@ -144,6 +144,21 @@ pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The relation `pairs.csv` gives the pair `(a, b)` (ids in that order),
+/// from its rows ([`csv_rows`]); `None` when they are not related.
+pub fn relation(pairs: &[Vec<String>], a: &str, b: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|r| r[0] == a && r[1] == b)
+        .map(|r| r[2].clone())
+}
+
+/// Writes `records` as a JSONL file, one per line.
+pub fn write_jsonl(path: &Path, records: impl IntoIterator<Item = serde_json::Value>) {
+    let lines: String = records.into_iter().map(|r| r.to_string() + "\n").collect();
+    std::fs::write(path, lines).unwrap();
+}
+
 /// Every report a default scan writes but `summary.json` (whose timings vary).
 pub const REPORTS: [&str; 5] = [
     "pairs.csv",

@@ -38,14 +38,40 @@ pub struct Document {
 }
 
 impl Document {
-    /// The headline, or the first `words` words of the text when there is none.
+    /// The headline, or the first `words` words of the text when there is
+    /// none. In scripts written without spaces each letter counts as a word
+    /// (a Chinese paragraph is one whitespace-separated "word").
+    ///
+    /// ```
+    /// use wiretrace::document::Document;
+    /// let doc = |text: &str| Document { text: text.into(), ..Document::default() };
+    /// assert_eq!(doc("NATO and Russia  eye\nmore talks").display_title(4), "NATO and Russia eye");
+    /// assert_eq!(doc("北约与俄罗斯同意继续对话。双方将在下周").display_title(6), "北约与俄罗斯");
+    /// assert_eq!(doc("NATO峰会 今天开幕").display_title(3), "NATO峰会 今");
+    /// ```
     pub fn display_title(&self, words: usize) -> String {
         self.title.clone().unwrap_or_else(|| {
-            self.text
-                .split_whitespace()
-                .take(words)
-                .collect::<Vec<_>>()
-                .join(" ")
+            let mut left = words;
+            let mut out: Vec<&str> = Vec::new();
+            for word in self.text.split_whitespace() {
+                if left == 0 {
+                    break;
+                }
+                let mut end = word.len();
+                let mut letters = 0;
+                for (i, c) in word.char_indices() {
+                    if crate::shingle::is_unspaced(c) {
+                        if letters == left {
+                            end = i;
+                            break;
+                        }
+                        letters += 1;
+                    }
+                }
+                out.push(&word[..end]);
+                left -= letters.max(1).min(left);
+            }
+            out.join(" ")
         })
     }
 }

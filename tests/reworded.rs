@@ -137,7 +137,15 @@ fn mrpc_sentence_matching_beats_chance_with_high_recall() {
 #[test]
 fn chinese_reruns_excerpts_and_rewording_are_found() {
     let w = Workdir::new();
-    let (out, _) = w.scan_ok(&["fixtures/cjk/corpus.jsonl", "-q"]);
+    let (out, o) = w.scan_ok(&["fixtures/cjk/corpus.jsonl", "-q"]);
+    // Untitled, the story is titled by its origin's first ten letters (a
+    // Chinese paragraph is one whitespace-separated "word").
+    let printed = stdout(&o);
+    let line = printed
+        .lines()
+        .find(|l| l.contains(" docs  origin "))
+        .unwrap();
+    assert!(line.ends_with("origin zh1  美国和北约星期三拒绝"), "{line}");
     let pairs = csv_rows(&out.join("pairs.csv"));
     let rel = |a: &str, b: &str| relation(&pairs, a, b);
     assert_eq!(rel("zh0", "zh1").as_deref(), Some("rerun"));

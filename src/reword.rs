@@ -231,7 +231,9 @@ pub fn sentence_ranges(text: &str, tokens: &[Token]) -> Vec<(u32, u32)> {
 /// question mark of the kind written without a space after it (Chinese and
 /// Japanese: `。！？` and the halfwidth `｡`).
 fn ideographic_stop(gap: &[u8]) -> bool {
-    std::str::from_utf8(gap).is_ok_and(|g| g.contains(['。', '！', '？', '｡']))
+    // Their UTF-8 starts with 0xE3 or 0xEF: most gaps are one space.
+    gap.iter().any(|&b| b >= 0xE3)
+        && std::str::from_utf8(gap).is_ok_and(|g| g.contains(['。', '！', '？', '｡']))
 }
 
 /// Whether token `n` (with digits) is followed by more of the same number:
@@ -361,11 +363,14 @@ fn sentence_terms(text: &str, toks: &[Token], cache: &mut TermCache) -> Sentence
 /// (single letters are too common to say much). `Some(0)` for such a
 /// letter with no letter right after it, `None` for other tokens.
 fn unspaced_bigram(text: &str, toks: &[Token], n: usize) -> Option<Term> {
+    // Those letters take three or four bytes in UTF-8: an ASCII word is
+    // turned away by its first byte.
     let unspaced = |t: &Token| {
-        text[t.start as usize..]
-            .chars()
-            .next()
-            .is_some_and(crate::shingle::is_unspaced)
+        text.as_bytes()[t.start as usize] >= 0xE0
+            && text[t.start as usize..]
+                .chars()
+                .next()
+                .is_some_and(crate::shingle::is_unspaced)
     };
     let t = &toks[n];
     if !unspaced(t) {

@@ -54,12 +54,8 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || is_mark(c) || is_unspaced_mark(c)
 }
 
-/// Letters of scripts written without spaces between words (Thai, Lao,
-/// Myanmar, Khmer, Hiragana, Katakana, Han): each is a token of its own,
-/// so that shingles there are character n-grams. A run of them would
-/// otherwise be one token as long as a clause.
-/// Combining vowel signs, tone marks and the like of those scripts: they
-/// stay with the letter before them.
+/// Combining vowel signs, tone marks and the like of the scripts of
+/// [`is_unspaced`]: they stay with the letter before them.
 fn is_unspaced_mark(c: char) -> bool {
     matches!(c as u32,
         0x0E31 | 0x0E34..=0x0E3A | 0x0E47..=0x0E4E | 0x0EB1 | 0x0EB4..=0x0EBC
@@ -68,6 +64,10 @@ fn is_unspaced_mark(c: char) -> bool {
         | 0x108F | 0x109A..=0x109D | 0x17B4..=0x17D3 | 0x17DD | 0x3099..=0x309A)
 }
 
+/// Letters of scripts written without spaces between words (Thai, Lao,
+/// Myanmar, Khmer, Hiragana, Katakana, Han): each is a token of its own,
+/// so that shingles there are character n-grams. A run of them would
+/// otherwise be one token as long as a clause.
 pub(crate) fn is_unspaced(c: char) -> bool {
     matches!(c as u32,
         0x0E00..=0x0EFF | 0x1000..=0x109F | 0x1780..=0x17FF | 0x3040..=0x30FF

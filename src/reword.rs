@@ -313,6 +313,13 @@ pub struct BoilerContext<'a> {
     pub k: usize,
 }
 
+impl BoilerContext<'_> {
+    /// Whether shingle `h` was boilerplate in the document's set.
+    pub fn contains(&self, h: shingle::ShingleHash) -> bool {
+        self.table.contains_in(h, self.outlet, self.global)
+    }
+}
+
 /// A sentence's content terms, key terms and numbers (see [`Sentence`]).
 type SentenceTerms = (Vec<Term>, Vec<Term>, Vec<Term>);
 
@@ -441,10 +448,7 @@ fn analyze_with(
                 let windows = toks.len() + 1 - b.k;
                 let furniture = toks
                     .windows(b.k)
-                    .filter(|w| {
-                        b.table
-                            .contains_in(shingle::shingle_hash(w), b.outlet, b.global)
-                    })
+                    .filter(|w| b.contains(shingle::shingle_hash(w)))
                     .count();
                 furniture * 2 >= windows
             }

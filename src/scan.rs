@@ -1412,12 +1412,7 @@ fn reworded_view(
             place[d.index()] = Some(s.origin);
         }
     }
-    let furniture = |d: usize| reword::BoilerContext {
-        table: furniture.table,
-        outlet: furniture.outlets[d],
-        global: furniture.global_stripped[d],
-        k: cfg.shingle.k,
-    };
+    let furniture = |d: usize| furniture.of(DocId(d as u32), cfg.shingle.k);
     let firsts = reword::analysed_docs(&place);
     holder.hold(docs, &firsts)?;
     drop(firsts);
@@ -1577,10 +1572,14 @@ struct Furniture<'a> {
 }
 
 impl Furniture<'_> {
-    /// Whether shingle `h` was furniture in document `d`'s set.
-    fn contains(&self, h: ShingleHash, d: DocId) -> bool {
-        self.table
-            .contains_in(h, self.outlets[d.index()], self.global_stripped[d.index()])
+    /// Document `d`'s share of it, for `k`-shingles.
+    fn of(&self, d: DocId, k: usize) -> reword::BoilerContext<'_> {
+        reword::BoilerContext {
+            table: self.table,
+            outlet: self.outlets[d.index()],
+            global: self.global_stripped[d.index()],
+            k,
+        }
     }
 }
 
@@ -1616,7 +1615,8 @@ fn align_all(
                     let other = cache.get(p, docs, cfg.k);
                     // Boilerplate as each side's shingle set saw it: a text
                     // rerun so widely that it is "global" keeps it.
-                    let skip = |h| furniture.contains(h, *anchor) || furniture.contains(h, p);
+                    let (fa, fp) = (furniture.of(*anchor, cfg.k), furniture.of(p, cfg.k));
+                    let skip = |h| fa.contains(h) || fp.contains(h);
                     // Side A is always the smaller DocId.
                     let passages = if *anchor < p {
                         align::align(&prepared, &other, cfg, &skip)

@@ -1118,6 +1118,13 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     obs.stage_end(Stage::Align);
     clock.lap(Stage::Align);
 
+    let of_kind = |kind: align::PassageKind| {
+        passages
+            .iter()
+            .flat_map(|p| &p.passages)
+            .filter(|p| p.kind == kind)
+            .count() as u64
+    };
     let mut pairs_by_relation = BTreeMap::new();
     for r in Relation::ALL {
         pairs_by_relation.insert(
@@ -1156,21 +1163,9 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         alignment: cfg.align.enabled,
         aligned_pairs: passages.len() as u64,
         passages: passages.iter().map(|p| p.passages.len() as u64).sum(),
-        verbatim_passages: passages
-            .iter()
-            .flat_map(|p| &p.passages)
-            .filter(|p| p.is_verbatim())
-            .count() as u64,
-        edited_passages: passages
-            .iter()
-            .flat_map(|p| &p.passages)
-            .filter(|p| p.kind == align::PassageKind::Edited)
-            .count() as u64,
-        reworded_passages: passages
-            .iter()
-            .flat_map(|p| &p.passages)
-            .filter(|p| p.kind == align::PassageKind::Reworded)
-            .count() as u64,
+        verbatim_passages: of_kind(align::PassageKind::Verbatim),
+        edited_passages: of_kind(align::PassageKind::Edited),
+        reworded_passages: of_kind(align::PassageKind::Reworded),
         reworded_view: cfg.reword.enabled,
         reword: reword_stats,
         timings: clock.finish(step_clock.steps()),

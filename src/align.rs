@@ -522,6 +522,73 @@ impl Passage {
     }
 }
 
+/// Joins passages of one pair across holes: two passages that follow each
+/// other in both texts, with nothing between them in either, become one when
+/// the hole between them is at most `max_hole` words in each text and the
+/// two holes are of about the same length (they differ by at most half the
+/// longer, plus 3 words). That is a sentence rewritten in place, too far
+/// from its neighbours in words for one chain (`max_gap`) and too changed
+/// for a reworded sentence match; text inserted on one side (a hole in only
+/// one text) or a reordering (a passage in between) keeps them apart.
+///
+/// The joined passage is `reworded` if either part is, else `edited`. Its
+/// `matched` is the parts' sum. Its similarity counts the hole as unmatched:
+/// for word-aligned parts, `matched` over the longer side's words; with a
+/// reworded part, the parts' similarities weighted by their words in A, over
+/// the joined passage's words in A. `max_hole` 0 joins nothing.
+///
+/// `passages` are one pair's, not overlapping in either text; the result is
+/// sorted by start in A.
+pub fn bridge(mut passages: Vec<Passage>, max_hole: u32) -> Vec<Passage> {
+    passages.sort_by_key(|p| (p.a_first, p.b_first));
+    if max_hole == 0 || passages.len() < 2 {
+        return passages;
+    }
+    let b_starts: Vec<u32> = passages.iter().map(|p| p.b_first).collect();
+    let mut out: Vec<Passage> = Vec::with_capacity(passages.len());
+    for p in passages {
+        let Some(last) = out.last_mut() else {
+            out.push(p);
+            continue;
+        };
+        let fits = last.a_last <= p.a_first
+            && last.b_last <= p.b_first
+            // Nothing starts in B's hole (a passage out of order in A).
+            && !b_starts.iter().any(|&s| last.b_last <= s && s < p.b_first)
+            && {
+                let (ha, hb) = (p.a_first - last.a_last, p.b_first - last.b_last);
+                ha.max(hb) <= max_hole && ha.abs_diff(hb) <= ha.max(hb) / 2 + 3
+            };
+        if !fits {
+            out.push(p);
+            continue;
+        }
+        let words = |x: &Passage| f64::from(x.a_last - x.a_first);
+        let (first_part, second_part) = (words(last), words(&p));
+        let kind = if last.kind == PassageKind::Reworded || p.kind == PassageKind::Reworded {
+            PassageKind::Reworded
+        } else {
+            PassageKind::Edited
+        };
+        let weighted = last.similarity * first_part + p.similarity * second_part;
+        last.a_last = p.a_last;
+        last.b_last = p.b_last;
+        last.a_chars.1 = p.a_chars.1;
+        last.b_chars.1 = p.b_chars.1;
+        last.a_bytes.1 = p.a_bytes.1;
+        last.b_bytes.1 = p.b_bytes.1;
+        last.matched += p.matched;
+        last.similarity = if kind == PassageKind::Reworded {
+            weighted / words(last)
+        } else {
+            let longer = (last.a_last - last.a_first).max(last.b_last - last.b_first);
+            f64::from(last.matched.min(longer)) / f64::from(longer)
+        };
+        last.kind = kind;
+    }
+    out
+}
+
 fn overlaps(s0: u32, e0: u32, s1: u32, e1: u32) -> bool {
     s0 < e1 && s1 < e0
 }
@@ -744,5 +811,92 @@ mod tests {
         assert_eq!(gap_matches(&[1, 9, 3], &[1, 2, 3]), 2);
         assert_eq!(gap_matches(&[1, 2, 3, 4], &[1, 3, 4]), 3);
         assert_eq!(gap_matches(&[], &[1]), 0);
+    }
+
+    /// A passage over words `a` of A and `b` of B, each word 6 characters
+    /// and bytes wide.
+    fn part(a: (u32, u32), b: (u32, u32), kind: PassageKind, matched: u32) -> Passage {
+        let longer = (a.1 - a.0).max(b.1 - b.0);
+        Passage {
+            a_first: a.0,
+            a_last: a.1,
+            b_first: b.0,
+            b_last: b.1,
+            a_chars: (a.0 * 6, a.1 * 6),
+            b_chars: (b.0 * 6, b.1 * 6),
+            a_bytes: (a.0 * 6, a.1 * 6),
+            b_bytes: (b.0 * 6, b.1 * 6),
+            matched,
+            similarity: f64::from(matched) / f64::from(longer),
+            kind,
+        }
+    }
+
+    use PassageKind::{Edited, Reworded, Verbatim};
+
+    #[test]
+    fn a_sentence_rewritten_in_place_joins_its_neighbours() {
+        // 60 words, a 50-word hole in A and a 56-word one in B, 40 words.
+        let first = part((0, 60), (10, 70), Verbatim, 60);
+        let second = part((110, 150), (126, 166), Edited, 36);
+        let joined = bridge(vec![second, first], 100);
+        assert_eq!(joined.len(), 1, "{joined:?}");
+        let j = &joined[0];
+        assert_eq!(
+            (j.a_first, j.a_last, j.b_first, j.b_last),
+            (0, 150, 10, 166)
+        );
+        assert_eq!((j.a_chars, j.b_chars), ((0, 900), (60, 996)));
+        assert_eq!((j.a_bytes, j.b_bytes), ((0, 900), (60, 996)));
+        assert_eq!(j.kind, Edited);
+        assert_eq!(j.matched, 96);
+        // The hole counts as unmatched: 96 of B's 156 words.
+        assert!(
+            (j.similarity - 96.0 / 156.0).abs() < 1e-12,
+            "{}",
+            j.similarity
+        );
+    }
+
+    #[test]
+    fn a_reworded_part_makes_the_joined_passage_reworded() {
+        let mut first = part((0, 40), (0, 40), Reworded, 12);
+        first.similarity = 0.8;
+        let second = part((60, 100), (55, 95), Edited, 30);
+        let joined = bridge(vec![first, second.clone()], 100);
+        assert_eq!(joined.len(), 1, "{joined:?}");
+        assert_eq!(joined[0].kind, Reworded);
+        // 40 words at 0.8 and 40 at 0.75, over 100 words of A.
+        assert!((joined[0].similarity - (32.0 + 30.0) / 100.0).abs() < 1e-12);
+        // Chains: a third passage after another like hole joins too.
+        let third = part((130, 170), (120, 160), Verbatim, 40);
+        let first = part((0, 40), (0, 40), Verbatim, 40);
+        assert_eq!(bridge(vec![first, second, third], 100).len(), 1);
+    }
+
+    #[test]
+    fn inserted_text_reordering_and_long_holes_keep_passages_apart() {
+        let first = part((0, 60), (0, 60), Verbatim, 60);
+        // Local copy inserted in B only: no hole in A.
+        let inserted = part((60, 120), (90, 150), Verbatim, 60);
+        assert_eq!(bridge(vec![first.clone(), inserted], 100).len(), 2);
+        // Holes of 20 and 50 words: 30 apart, more than half of 50 plus 3.
+        let unlike = part((80, 140), (110, 170), Verbatim, 60);
+        assert_eq!(bridge(vec![first.clone(), unlike], 100).len(), 2);
+        // Holes of 20 and 13 words: 7 apart, within half of 20 plus 3.
+        let like = part((80, 140), (73, 133), Verbatim, 60);
+        assert_eq!(bridge(vec![first.clone(), like.clone()], 100).len(), 1);
+        assert_eq!(bridge(vec![first.clone(), like], 0).len(), 2);
+        // Holes longer than max_hole.
+        let far = part((200, 260), (200, 260), Verbatim, 60);
+        assert_eq!(bridge(vec![first.clone(), far.clone()], 100).len(), 2);
+        assert_eq!(bridge(vec![first.clone(), far], 140).len(), 1);
+        // Reordered: `moved` comes after `last` in A but sits in B's hole
+        // between `first` and `last`.
+        let last = part((80, 140), (90, 150), Verbatim, 60);
+        let moved = part((150, 170), (65, 85), Verbatim, 20);
+        let kept = bridge(vec![first, last, moved], 100);
+        assert_eq!(kept.len(), 3, "{kept:?}");
+        assert!(kept.windows(2).all(|w| w[0].a_first < w[1].a_first));
     }
 }

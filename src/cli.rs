@@ -83,6 +83,11 @@ pub struct CompareArgs {
     /// Longest run of differing words bridged inside one passage.
     #[arg(long, default_value_t = AlignConfig::default().max_gap)]
     pub max_gap: usize,
+    /// Longest hole between two passages joined into one, in words in each
+    /// text, when both texts have a hole of about that length there (a
+    /// sentence rewritten in place). 0 joins none.
+    #[arg(long, default_value_t = AlignConfig::default().max_hole)]
+    pub max_hole: usize,
     /// Skip the reworded view (sentence matching on stemmed content words).
     #[arg(long)]
     pub no_reworded: bool,
@@ -101,6 +106,7 @@ impl CompareArgs {
                 k: self.shingle,
                 min_tokens: self.min_passage,
                 max_gap: self.max_gap,
+                max_hole: self.max_hole,
             },
             reword: RewordConfig {
                 enabled: !self.no_reworded,
@@ -215,6 +221,11 @@ pub struct ScanArgs {
     /// Longest run of differing words bridged inside one passage.
     #[arg(long, default_value_t = AlignConfig::default().max_gap)]
     pub max_gap: usize,
+    /// Longest hole between two passages joined into one, in words in each
+    /// text, when both texts have a hole of about that length there (a
+    /// sentence rewritten in place). 0 joins none.
+    #[arg(long, default_value_t = AlignConfig::default().max_hole)]
+    pub max_hole: usize,
     /// Memory budget, e.g. 4G: when the LSH band keys would take more than a
     /// quarter of it, they and the candidate pairs are sorted on disk (in
     /// the --out directory) and merged; once the shingle sets pass another
@@ -302,6 +313,7 @@ impl ScanArgs {
                 k: self.shingle,
                 min_tokens: self.min_passage,
                 max_gap: self.max_gap,
+                max_hole: self.max_hole,
             },
             memory_limit: self.memory_limit,
             spill_dir: Some(self.out.clone()),

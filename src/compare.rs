@@ -70,6 +70,7 @@ pub fn compare(a: &Document, b: &Document, cfg: &ScanConfig) -> Comparison {
         }
         passages = reword::merge_passages(passages, &r.passages);
     }
+    let passages = align::bridge(passages, cfg.align.max_hole as u32);
     Comparison {
         shingles_a: sa.len(),
         shingles_b: sb.len(),

@@ -285,6 +285,9 @@ pub struct AlignConfig {
     pub min_tokens: usize,
     /// Longest gap bridged inside one passage, in words. Default 40.
     pub max_gap: usize,
+    /// Longest hole between two passages that [`crate::align::bridge`]
+    /// joins, in words in each text (0: none). Default 100.
+    pub max_hole: usize,
 }
 
 impl AlignConfig {
@@ -304,6 +307,7 @@ impl Default for AlignConfig {
             k: 5,
             min_tokens: 15,
             max_gap: 40,
+            max_hole: 100,
         }
     }
 }

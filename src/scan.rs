@@ -1111,7 +1111,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
     let passages = if cfg.align.enabled {
         obs.step("pairs aligned", Some(pairs_total));
         let aligned = align_all(&align_pairs, &docs, &furniture, &align_cfg, obs);
-        with_reworded(aligned, reworded)
+        with_reworded(aligned, reworded, align_cfg.max_hole as u32)
     } else {
         Vec::new()
     };
@@ -1454,10 +1454,12 @@ fn reworded_view(
     Ok((found, stats))
 }
 
-/// Adds the reworded view's passages to the word-aligned ones, pair by pair.
+/// Adds the reworded view's passages to the word-aligned ones, pair by pair,
+/// and joins each pair's passages across holes ([`align::bridge`]).
 fn with_reworded(
     aligned: Vec<PairPassages>,
     reworded: Vec<reword::RewordedPair>,
+    max_hole: u32,
 ) -> Vec<PairPassages> {
     let mut by_pair: BTreeMap<(DocId, DocId), Vec<align::Passage>> = aligned
         .into_iter()
@@ -1469,7 +1471,11 @@ fn with_reworded(
     }
     by_pair
         .into_iter()
-        .map(|((a, b), passages)| PairPassages { a, b, passages })
+        .map(|((a, b), passages)| PairPassages {
+            a,
+            b,
+            passages: align::bridge(passages, max_hole),
+        })
         .collect()
 }
 

@@ -1062,3 +1062,43 @@ fn compressed_input_keeps_no_texts_the_tables_do_not_need() {
         serde_json::from_str(&std::fs::read_to_string(page.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["texts_spilled"], 600);
 }
+
+/// A rerun that rewrote one long sentence of the wire copy shares one
+/// passage with it, holes included, not two passages around the sentence.
+#[test]
+fn a_sentence_rewritten_in_place_leaves_one_passage() {
+    let w = Workdir::new();
+    let text = std::fs::read_to_string(fixture("seeds/001_7d6c65d472a597a6.txt")).unwrap();
+    let paragraphs: Vec<&str> = text.split("\n\n").collect();
+    let (x, y) = paragraphs.split_at(paragraphs.len() / 2);
+    let (x, y) = (x.join("\n\n"), y.join("\n\n"));
+    // 50 words each, sharing almost none: too long for one chain's gap.
+    let said = "Officials in the capital said on Tuesday that the delegation would travel north by train before the talks, carrying letters from the president, the foreign minister and the heads of the three largest parties, and that no date had yet been fixed for the next round of meetings with the allies.";
+    let wrote = "A spokesman wrote late on Monday evening that envoys were expected to fly to the border region ahead of any negotiation, bringing messages signed by both chambers of parliament as well as several regional governors, although he gave no timetable for further sessions between Kyiv, Washington and European partners.";
+    let wire = serde_json::json!({"id": "wire", "text": format!("{x}\n\n{said}\n\n{y}")});
+    let rerun = serde_json::json!({"id": "rerun", "text": format!("{x}\n\n{wrote}\n\n{y}")});
+    write_jsonl(&w.path("pair.jsonl"), [rerun, wire]);
+    let input = w.path("pair.jsonl");
+    let passages = |out: &str, extra: &[&str]| {
+        let args: Vec<&str> = [input.to_str().unwrap(), "--no-reworded"]
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect();
+        let (dir, _) = w.scan_to(out, &args);
+        csv_rows(&dir.join("passages.csv"))
+    };
+    let joined = passages("joined", &[]);
+    assert_eq!(joined.len(), 1, "{joined:?}");
+    let row = &joined[0];
+    assert_eq!(row[6], "edited");
+    // Side A is the rerun (ids in order). The passage runs from the first
+    // paragraph across the hole to the last.
+    assert_eq!((&row[0][..], &row[1][..]), ("rerun", "wire"));
+    assert!(row[8].contains(wrote) && row[9].contains(said));
+    assert!(row[8].starts_with("No Ukraine breakthrough"));
+    assert!(row[8].contains("Jari Tanner in Tallinn, Estonia, contributed to this report"));
+    let apart = passages("apart", &["--max-hole", "0"]);
+    assert_eq!(apart.len(), 2, "{apart:?}");
+    assert!(apart.iter().all(|r| !r[8].contains(wrote)));
+}

@@ -699,6 +699,16 @@ pub fn render_summary(out: &ScanOutput, dir: &Path) -> String {
             "  reworded view: {} sentences, {} candidate pairs from sentence buckets, {} pairs with reworded passages",
             s.reword.sentences, s.reword.candidates, s.reword.pairs_with_passages
         );
+        // Said only when some article was not read as English.
+        if s.reword.languages.keys().any(|l| l != "en") {
+            let read: Vec<String> = s
+                .reword
+                .languages
+                .iter()
+                .map(|(l, n)| format!("{l} {n}"))
+                .collect();
+            let _ = writeln!(t, "  articles read by language: {}", read.join(", "));
+        }
     }
     if s.capped_buckets > 0 {
         let _ = writeln!(

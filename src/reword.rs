@@ -4,8 +4,9 @@
 //! story's facts, names and most content words but few five-word runs, so
 //! the shingle view cannot see them. This view splits each article into
 //! sentences and represents a sentence by its set of stemmed content words
-//! (English Snowball stemmer, stopwords dropped), which survives synonym
-//! swaps of a few words, reordered clauses and inflection changes.
+//! (Snowball stemmer and stopwords of the document's language, see
+//! [`detect_language`]), which survives synonym swaps of a few words,
+//! reordered clauses and inflection changes.
 //!
 //! In: documents (and the boilerplate table, so site furniture takes no
 //! part). Out: for each candidate pair, reworded [`Passage`]s with exact
@@ -66,24 +67,161 @@ const ABBREVIATIONS: &[&str] = &[
     "approx", "dept", "est", "fig", "pres",
 ];
 
-struct Lexicon {
+/// The languages the view reads, by ISO 639-1 code, with their Snowball
+/// stemmers. Index 0, English, is the default. Stopwords are NLTK's
+/// (through the `stop-words` crate), except English's own list above.
+const LANGUAGES: [(&str, Algorithm); 18] = [
+    ("en", Algorithm::English),
+    ("ar", Algorithm::Arabic),
+    ("da", Algorithm::Danish),
+    ("de", Algorithm::German),
+    ("el", Algorithm::Greek),
+    ("es", Algorithm::Spanish),
+    ("fi", Algorithm::Finnish),
+    ("fr", Algorithm::French),
+    ("hu", Algorithm::Hungarian),
+    ("it", Algorithm::Italian),
+    ("nl", Algorithm::Dutch),
+    ("no", Algorithm::Norwegian),
+    ("pt", Algorithm::Portuguese),
+    ("ro", Algorithm::Romanian),
+    ("ru", Algorithm::Russian),
+    ("sv", Algorithm::Swedish),
+    ("ta", Algorithm::Tamil),
+    ("tr", Algorithm::Turkish),
+];
+
+/// Words read to tell a document's language.
+const DETECT_WORDS: usize = 100;
+
+/// Fewest distinct stopwords of a language other than English among those
+/// words for the document to be read as that language.
+const DETECT_MIN: u32 = 5;
+
+/// A language of [`LANGUAGES`], by index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Language(u8);
+
+impl Language {
+    /// English, the default.
+    pub const ENGLISH: Language = Language(0);
+
+    /// ISO 639-1 code: `en`, `fr`, ...
+    pub fn code(self) -> &'static str {
+        LANGUAGES[usize::from(self.0)].0
+    }
+
+    /// Mixed into word and sentence memo keys, so that one word read in two
+    /// languages is two entries; English's is 0.
+    fn salt(self) -> u64 {
+        u64::from(self.0).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+}
+
+/// The language whose stopwords are most of the first [`DETECT_WORDS`]
+/// words of `tokens`, as in stopword-based language identification.
+/// English unless another language has more distinct stopwords (written in
+/// lower case, of two letters or more) there, and at least [`DETECT_MIN`]. Text without spaces
+/// between words, in a language the view has no stemmer for, or that is
+/// mostly names and figures (market tables) is read as English.
+///
+/// ```
+/// use wiretrace::reword::detect_language;
+/// use wiretrace::shingle::tokenize;
+/// let read = |text: &str| {
+///     let mut toks = Vec::new();
+///     tokenize(text, &mut toks);
+///     detect_language(text, &toks).code()
+/// };
+/// assert_eq!(read("Le président a dit que les troupes de l'OTAN ne partiront pas et qu'il faut continuer le dialogue."), "fr");
+/// assert_eq!(read("The president said the troops would not leave."), "en");
+/// ```
+pub fn detect_language(text: &str, tokens: &[Token]) -> Language {
+    let lex = lexicon();
+    let words = &tokens[..tokens.len().min(DETECT_WORDS)];
+    // Distinct stopwords vote, each once: a table repeating `ba` (bid/ask)
+    // is not Romanian. Function words of running text are in lower case
+    // (`DE` and `MEN` in a stock table are tickers). One letter is too
+    // little to tell by (the `d` and `l` of French elisions are also the
+    // `H`/`L` columns of market tables).
+    let lower = |t: &Token| {
+        text[t.start as usize..]
+            .chars()
+            .next()
+            .is_some_and(char::is_lowercase)
+    };
+    let mut hits: Vec<(u64, u32)> = words
+        .iter()
+        .filter(|t| t.end - t.start > 1)
+        .filter_map(|t| Some((t, *lex.votes.get(&t.hash)?)))
+        .filter(|(t, _)| lower(t))
+        .map(|(t, mask)| (t.hash, mask))
+        .collect();
+    hits.sort_unstable();
+    hits.dedup();
+    let mut votes = [0u32; LANGUAGES.len()];
+    for (_, mask) in hits {
+        for (i, v) in votes.iter_mut().enumerate() {
+            *v += (mask >> i) & 1;
+        }
+    }
+    // The first of the most voted; English keeps ties.
+    let best = (1..votes.len()).fold(0, |b, i| if votes[i] > votes[b] { i } else { b });
+    if best != 0 && votes[best] >= DETECT_MIN {
+        Language(best as u8)
+    } else {
+        Language::ENGLISH
+    }
+}
+
+/// How one language is read: its stemmer and stopwords.
+struct Reading {
     stemmer: Stemmer,
     stop: AHashSet<u64>,
+}
+
+struct Lexicon {
+    readings: Vec<Reading>,
+    /// Word hash to the languages (bit i: [`LANGUAGES`]`[i]`) it is a
+    /// stopword of.
+    votes: AHashMap<u64, u32>,
     abbreviations: AHashSet<u64>,
 }
 
 fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();
-    LEXICON.get_or_init(|| Lexicon {
-        stemmer: Stemmer::create(Algorithm::English),
-        stop: STOPWORDS
-            .split_whitespace()
-            .map(|w| crate::shingle::word_hash(w.as_bytes()))
-            .collect(),
-        abbreviations: ABBREVIATIONS
+    LEXICON.get_or_init(|| {
+        let readings: Vec<Reading> = LANGUAGES
             .iter()
-            .map(|w| xxh3_64(w.as_bytes()))
-            .collect(),
+            .map(|&(code, algorithm)| {
+                let words: Vec<&str> = if code == "en" {
+                    STOPWORDS.split_whitespace().collect()
+                } else {
+                    stop_words::get(code).to_vec()
+                };
+                Reading {
+                    stemmer: Stemmer::create(algorithm),
+                    stop: words
+                        .iter()
+                        .map(|w| crate::shingle::word_hash(w.to_lowercase().as_bytes()))
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut votes: AHashMap<u64, u32> = AHashMap::new();
+        for (i, r) in readings.iter().enumerate() {
+            for &h in &r.stop {
+                *votes.entry(h).or_default() |= 1 << i;
+            }
+        }
+        Lexicon {
+            readings,
+            votes,
+            abbreviations: ABBREVIATIONS
+                .iter()
+                .map(|w| xxh3_64(w.as_bytes()))
+                .collect(),
+        }
     })
 }
 
@@ -92,6 +230,8 @@ fn lexicon() -> &'static Lexicon {
 #[derive(Default)]
 pub struct TermCache {
     map: AHashMap<u64, Term>,
+    /// The language of the document being read.
+    language: Language,
     tokens: Vec<Token>,
     scratch: [Vec<Term>; 3],
 }
@@ -113,26 +253,30 @@ impl TermCache {
     /// The term of a token, or 0 for stopwords, one-letter words and
     /// numbers made only of zeros.
     pub fn term(&mut self, text: &str, token: &Token) -> Term {
-        if let Some(&t) = self.map.get(&token.hash) {
+        let key = token.hash ^ self.language.salt();
+        if let Some(&t) = self.map.get(&key) {
             return t;
         }
         if self.map.len() >= CACHE_LIMIT {
             self.map.clear();
         }
-        let t = compute_term(&text[token.start as usize..token.end as usize], token.hash);
-        self.map.insert(token.hash, t);
+        let word = &text[token.start as usize..token.end as usize];
+        let t = compute_term(word, token.hash, self.language);
+        self.map.insert(key, t);
         t
     }
 }
 
-fn compute_term(word: &str, hash: u64) -> Term {
-    let lex = lexicon();
-    if word.chars().nth(1).is_none() || lex.stop.contains(&hash) || word.bytes().all(|b| b == b'0')
+fn compute_term(word: &str, hash: u64, language: Language) -> Term {
+    let reading = &lexicon().readings[usize::from(language.0)];
+    if word.chars().nth(1).is_none()
+        || reading.stop.contains(&hash)
+        || word.bytes().all(|b| b == b'0')
     {
         return 0;
     }
     let lower = word.to_lowercase();
-    let stem = lex.stemmer.stem(&lower);
+    let stem = reading.stemmer.stem(&lower);
     ((xxh3_64(stem.as_bytes()) >> 32) as u32).max(1)
 }
 
@@ -429,6 +573,8 @@ fn analyze_with(
     let mut tokens = std::mem::take(&mut cache.tokens);
     tokens.clear();
     shingle::tokenize(text, &mut tokens);
+    cache.language = detect_language(text, &tokens);
+    let salt = cache.language.salt();
     let mut out = Vec::new();
     for (first, last) in sentence_ranges(text, &tokens) {
         let toks = &tokens[first as usize..last as usize];
@@ -438,7 +584,7 @@ fn analyze_with(
                 let words =
                     &text.as_bytes()[toks[0].start as usize..toks[toks.len() - 1].end as usize];
                 memo.map
-                    .entry(xxh3_64(words))
+                    .entry(xxh3_64(words) ^ salt)
                     .or_insert_with(|| sentence_terms(text, toks, cache))
                     .clone()
             }
@@ -517,6 +663,8 @@ pub struct CandidateStats {
 /// One document's first analysis in [`find_pairs`].
 #[derive(Default)]
 struct Analysed {
+    /// `None` for a document not analysed.
+    language: Option<Language>,
     keys: Vec<u32>,
     sample: Option<Vec<Term>>,
     usable: u64,
@@ -1221,6 +1369,9 @@ pub struct ViewStats {
     pub aligned_pairs: u64,
     /// Pairs with at least one reworded passage.
     pub pairs_with_passages: u64,
+    /// The documents it analysed, by the language it read them in
+    /// ([`detect_language`]): ISO 639-1 code to count.
+    pub languages: BTreeMap<String, u64>,
 }
 
 /// Where a document already sits after the shingle view: the origin of its
@@ -1270,10 +1421,14 @@ pub fn find_pairs<'b>(
             if !analysed_doc(place, d) {
                 return Analysed::default();
             }
-            let sentences = with_cache(|cache| analyze(text, cache, Some(boiler(d))));
+            let (sentences, language) = with_cache(|cache| {
+                let sentences = analyze(text, cache, Some(boiler(d)));
+                (sentences, cache.language)
+            });
             let usable = sentences.iter().filter(|s| usable(s, cfg)).count() as u64;
             let sample = d.is_multiple_of(stride).then(|| document_terms(&sentences));
             Analysed {
+                language: Some(language),
                 keys: sentence_keys(&sentences, cfg),
                 sample,
                 usable,
@@ -1287,6 +1442,12 @@ pub fn find_pairs<'b>(
         sentences: analysed.iter().map(|a| a.usable).sum(),
         ..ViewStats::default()
     };
+    for language in analysed.iter().filter_map(|a| a.language) {
+        *stats
+            .languages
+            .entry(language.code().to_string())
+            .or_default() += 1;
+    }
     let idf = Idf::from_term_sets(analysed.iter().filter_map(|a| a.sample.as_deref()));
     let (keys, kept): (Vec<Vec<u32>>, Vec<Vec<Sentence>>) =
         analysed.into_iter().map(|a| (a.keys, a.sentences)).unzip();

@@ -180,3 +180,43 @@ fn chinese_reruns_excerpts_and_rewording_are_found() {
         passage["b_text"]
     );
 }
+
+/// French and German reruns are read with their own stemmer and stopwords:
+/// a reworded rerun joins its story, another report on the same meeting
+/// does not.
+#[test]
+fn french_and_german_rewording_is_read_in_its_language() {
+    let w = Workdir::new();
+    let (out, o) = w.scan_ok(&["fixtures/multilingual/corpus.jsonl"]);
+    assert!(
+        stdout(&o).contains("articles read by language: de 2, fr 3"),
+        "{}",
+        stdout(&o)
+    );
+    let summary = w.json("out/summary.json");
+    assert_eq!(
+        summary["reword"]["languages"],
+        serde_json::json!({"de": 2, "fr": 3})
+    );
+    let pairs = csv_rows(&out.join("pairs.csv"));
+    let rel = |a: &str, b: &str| relation(&pairs, a, b);
+    assert_eq!(rel("fr-origine", "fr-reecrit").as_deref(), Some("reworded"));
+    assert_eq!(
+        rel("de-original", "de-umgeschrieben").as_deref(),
+        Some("reworded")
+    );
+    assert!(
+        pairs
+            .iter()
+            .all(|r| r[0] != "fr-autre" && r[1] != "fr-autre"),
+        "{pairs:?}"
+    );
+    // Read as English, German's capitalised nouns and inflections kept the
+    // headline and lead apart; read as German they match from the start.
+    let passages = csv_rows(&out.join("passages.csv"));
+    let de = passages
+        .iter()
+        .find(|r| r[0] == "de-original" && r[1] == "de-umgeschrieben")
+        .expect("a German passage");
+    assert_eq!((&de[2][..], &de[4][..], &de[6][..]), ("0", "0", "reworded"));
+}

@@ -107,6 +107,7 @@ impl CompareArgs {
                 min_tokens: self.min_passage,
                 max_gap: self.max_gap,
                 max_hole: self.max_hole,
+                texts: true,
             },
             reword: RewordConfig {
                 enabled: !self.no_reworded,
@@ -226,6 +227,10 @@ pub struct ScanArgs {
     /// sentence rewritten in place). 0 joins none.
     #[arg(long, default_value_t = AlignConfig::default().max_hole)]
     pub max_hole: usize,
+    /// Leave the passage texts (a_text, b_text) out of passages.csv: offsets,
+    /// kind and similarity only, a small part of the size.
+    #[arg(long)]
+    pub no_passage_text: bool,
     /// Memory budget, e.g. 4G: when the LSH band keys would take more than a
     /// quarter of it, they and the candidate pairs are sorted on disk (in
     /// the --out directory) and merged; once the shingle sets pass another
@@ -314,6 +319,7 @@ impl ScanArgs {
                 min_tokens: self.min_passage,
                 max_gap: self.max_gap,
                 max_hole: self.max_hole,
+                texts: !self.no_passage_text,
             },
             memory_limit: self.memory_limit,
             spill_dir: Some(self.out.clone()),

@@ -613,9 +613,15 @@ fn write_passages_and_outlets(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Res
             })
             .collect();
         order.par_sort_unstable();
+        // Without the text columns, the first eight.
+        let width = if out.summary.passage_text {
+            PASSAGES_HEADER.len()
+        } else {
+            PASSAGES_HEADER.len() - 2
+        };
         write_csv_par(
             &passages_path,
-            &PASSAGES_HEADER,
+            &PASSAGES_HEADER[..width],
             &order,
             PASSAGE_ROWS,
             |&(_, _, _, n, k)| {
@@ -640,6 +646,8 @@ fn write_passages_and_outlets(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Res
                     text(da, ba),
                     text(db, bb),
                 ]
+                .into_iter()
+                .take(width)
             },
         )?;
     } else {

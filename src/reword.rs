@@ -118,12 +118,13 @@ impl Language {
     }
 }
 
-/// The language whose stopwords are most of the first [`DETECT_WORDS`]
+/// The language with the most stopwords among the first [`DETECT_WORDS`]
 /// words of `tokens`, as in stopword-based language identification.
-/// English unless another language has more distinct stopwords (written in
-/// lower case, of two letters or more) there, and at least [`DETECT_MIN`]. Text without spaces
-/// between words, in a language the view has no stemmer for, or that is
-/// mostly names and figures (market tables) is read as English.
+/// English unless another language has more distinct stopwords there
+/// (written in lower case, of two letters or more), and at least
+/// [`DETECT_MIN`]. Text without spaces between words, in a language the
+/// view has no stemmer for, or that is mostly names and figures (market
+/// tables) is read as English.
 ///
 /// ```
 /// use wiretrace::reword::detect_language;

@@ -1102,3 +1102,35 @@ fn a_sentence_rewritten_in_place_leaves_one_passage() {
     assert_eq!(apart.len(), 2, "{apart:?}");
     assert!(apart.iter().all(|r| !r[8].contains(wrote)));
 }
+
+/// `--no-passage-text` writes the same passages without their texts.
+#[test]
+fn passages_can_leave_their_texts_out() {
+    let w = Workdir::new();
+    let inputs = ["fixtures/seeds", "fixtures/relations/corpus.jsonl"];
+    let (full, _) = w.scan_to("full", &inputs);
+    let mut args = inputs.to_vec();
+    args.push("--no-passage-text");
+    let (bare, _) = w.scan_to("bare", &args);
+    let (full_rows, bare_rows) = (
+        csv_rows(&full.join("passages.csv")),
+        csv_rows(&bare.join("passages.csv")),
+    );
+    assert!(full_rows.len() > 5);
+    let cut: Vec<Vec<String>> = full_rows.iter().map(|r| r[..8].to_vec()).collect();
+    assert_eq!(bare_rows, cut);
+    let header = std::fs::read_to_string(bare.join("passages.csv")).unwrap();
+    assert_eq!(
+        header.lines().next(),
+        Some("doc_a,doc_b,a_start,a_end,b_start,b_end,kind,similarity")
+    );
+    assert_eq!(w.json("bare/summary.json")["passage_text"], false);
+    assert_eq!(w.json("full/summary.json")["passage_text"], true);
+    for f in ["pairs.csv", "stories.csv", "outlets.csv"] {
+        assert_eq!(
+            std::fs::read(full.join(f)).unwrap(),
+            std::fs::read(bare.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

@@ -227,6 +227,11 @@ pub struct ScanArgs {
     /// sentence rewritten in place). 0 joins none.
     #[arg(long, default_value_t = AlignConfig::default().max_hole)]
     pub max_hole: usize,
+    /// Write the CSVs for Excel: a UTF-8 byte-order mark first (so accents
+    /// and curly quotes show as written) and cells cut to Excel's 32,767
+    /// characters; warns when a table has more rows than Excel shows.
+    #[arg(long)]
+    pub excel: bool,
     /// Leave the passage texts (a_text, b_text) out of passages.csv: offsets,
     /// kind and similarity only, a small part of the size.
     #[arg(long)]

@@ -131,8 +131,12 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("creating {}", args.out.display()))?;
     let (tables, page) = rayon::join(
         || {
-            wiretrace::report::write_tables(&args.out, &out)
-                .with_context(|| format!("writing reports to {}", args.out.display()))
+            wiretrace::report::write_tables(
+                &args.out,
+                &out,
+                wiretrace::report::CsvStyle { excel: args.excel },
+            )
+            .with_context(|| format!("writing reports to {}", args.out.display()))
         },
         || {
             let page = args.out.join("report.html");
@@ -146,6 +150,11 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     term.stage_end(Stage::Reports);
     tables?;
     page?;
+    if args.excel {
+        for w in wiretrace::report::excel_row_warnings(&out) {
+            eprintln!("warning: {w}");
+        }
+    }
     out.summary
         .timings
         .add_stage(Stage::Reports.as_str(), reporting);

@@ -67,19 +67,76 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// How the CSV reports are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CsvStyle {
+    /// For Excel (`scan --excel`): a UTF-8 byte-order mark first, without
+    /// which Excel reads the file in the system's legacy code page (accents
+    /// and curly quotes garbled), and each cell cut to Excel's limit of
+    /// [`EXCEL_CELL`] characters (UTF-16 units), ending in `…` where cut.
+    pub excel: bool,
+}
+
+/// The most characters (UTF-16 units) Excel keeps in one cell.
+pub const EXCEL_CELL: usize = 32_767;
+
+/// The most rows Excel shows of a sheet, the header included.
+pub const EXCEL_ROWS: u64 = 1_048_576;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A cell as `style` writes it: cut to [`EXCEL_CELL`] UTF-16 units, the
+/// last of them `…`, for Excel; else as it is.
+///
+/// ```
+/// use wiretrace::report::{CsvStyle, EXCEL_CELL, cell};
+/// let excel = CsvStyle { excel: true };
+/// assert_eq!(&*cell(b"short", excel), b"short");
+/// let long = "é".repeat(EXCEL_CELL + 5);
+/// let cut = String::from_utf8(cell(long.as_bytes(), excel).into_owned()).unwrap();
+/// assert_eq!(cut.encode_utf16().count(), EXCEL_CELL);
+/// assert!(cut.ends_with("é…"));
+/// assert_eq!(cell(long.as_bytes(), CsvStyle::default()).len(), long.len());
+/// ```
+pub fn cell(field: &[u8], style: CsvStyle) -> std::borrow::Cow<'_, [u8]> {
+    // No character takes fewer bytes in UTF-8 than units in UTF-16.
+    if !style.excel || field.len() <= EXCEL_CELL {
+        return field.into();
+    }
+    let text = String::from_utf8_lossy(field);
+    let mut units = 0;
+    let mut end = text.len();
+    for (i, c) in text.char_indices() {
+        if units + c.len_utf16() > EXCEL_CELL - 1 {
+            end = i;
+            break;
+        }
+        units += c.len_utf16();
+    }
+    if end == text.len() {
+        return field.into();
+    }
+    let mut cut = text[..end].as_bytes().to_vec();
+    cut.extend_from_slice("…".as_bytes());
+    cut.into()
+}
+
 /// Writes a CSV file atomically from a header and rows.
-pub fn write_csv<I, R>(path: &Path, header: &[&str], rows: I) -> Result<()>
+pub fn write_csv<I, R>(path: &Path, header: &[&str], rows: I, style: CsvStyle) -> Result<()>
 where
     I: IntoIterator<Item = R>,
     R: IntoIterator,
     R::Item: AsRef<str>,
 {
     write_atomic(path, |w| {
+        if style.excel {
+            w.write_all(BOM)?;
+        }
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(header)?;
         for row in rows {
             for field in row {
-                csv.write_field(field.as_ref())?;
+                csv.write_field(cell(field.as_ref().as_bytes(), style))?;
             }
             csv.write_record(None::<&[u8]>)?;
         }
@@ -101,6 +158,7 @@ pub fn write_csv_par<T, F, R>(
     header: &[&str],
     rows: &[T],
     chunk: usize,
+    style: CsvStyle,
     format: F,
 ) -> Result<()>
 where
@@ -116,7 +174,7 @@ where
                 let mut csv = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 64));
                 for row in chunk {
                     for field in format(row) {
-                        csv.write_field(field)?;
+                        csv.write_field(cell(field.as_ref(), style))?;
                     }
                     csv.write_record(None::<&[u8]>)?;
                 }
@@ -128,6 +186,9 @@ where
         buffers.into_iter().try_for_each(|b| w.write_all(&b?))
     };
     write_atomic(path, |w| {
+        if style.excel {
+            w.write_all(BOM)?;
+        }
         let mut head = csv::Writer::from_writer(Vec::new());
         head.write_record(header)?;
         w.write_all(&head.into_inner().map_err(|e| e.into_error())?)?;
@@ -445,7 +506,7 @@ pub fn outlet_rows(out: &ScanOutput) -> Vec<OutletRow> {
 /// Writes `pairs.csv`, `stories.csv`, `passages.csv`, `outlets.csv` and
 /// `summary.json` into `dir`.
 pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
-    write_tables(dir, out)?;
+    write_tables(dir, out, CsvStyle::default())?;
     write_summary(dir, out)
 }
 
@@ -454,17 +515,17 @@ pub fn write_reports(dir: &Path, out: &ScanOutput) -> Result<()> {
 /// An earlier run's `summary.json` goes first: it is written last, after
 /// every other report, so a directory without one holds a run that did not
 /// finish (a full disk, say), not a mix that looks complete.
-pub fn write_tables(dir: &Path, out: &ScanOutput) -> Result<()> {
+pub fn write_tables(dir: &Path, out: &ScanOutput, style: CsvStyle) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     remove_stale(&dir.join("summary.json"))?;
     let rank = id_ranks(out);
     // The files are independent: write them side by side.
     let (pairs, (stories, rest)) = rayon::join(
-        || write_pairs(dir, out, &rank),
+        || write_pairs(dir, out, &rank, style),
         || {
             rayon::join(
-                || write_stories(dir, out),
-                || write_passages_and_outlets(dir, out, &rank),
+                || write_stories(dir, out, style),
+                || write_passages_and_outlets(dir, out, &rank, style),
             )
         },
     );
@@ -525,12 +586,13 @@ impl AsRef<[u8]> for Int {
     }
 }
 
-fn write_pairs<'a>(dir: &Path, out: &'a ScanOutput, rank: &[u32]) -> Result<()> {
+fn write_pairs<'a>(dir: &Path, out: &'a ScanOutput, rank: &[u32], style: CsvStyle) -> Result<()> {
     write_csv_par(
         &dir.join("pairs.csv"),
         &PAIRS_HEADER,
         &pair_order(out, rank),
         SHORT_ROWS,
+        style,
         |&i| {
             let r = pair_row(out, rank, i);
             let text = |s: &'a str| Field::Text(s.as_bytes());
@@ -549,7 +611,7 @@ fn write_pairs<'a>(dir: &Path, out: &'a ScanOutput, rank: &[u32]) -> Result<()> 
     )
 }
 
-fn write_stories<'a>(dir: &Path, out: &'a ScanOutput) -> Result<()> {
+fn write_stories<'a>(dir: &Path, out: &'a ScanOutput, style: CsvStyle) -> Result<()> {
     let members: Vec<(&'a crate::cluster::Story, DocId)> = out
         .stories
         .iter()
@@ -562,6 +624,7 @@ fn write_stories<'a>(dir: &Path, out: &'a ScanOutput) -> Result<()> {
         ],
         &members,
         SHORT_ROWS,
+        style,
         |&(story, d)| {
             let doc = &out.docs[d.index()];
             let (coverage, relation) = member_relation(out, d);
@@ -579,7 +642,12 @@ fn write_stories<'a>(dir: &Path, out: &'a ScanOutput) -> Result<()> {
     )
 }
 
-fn write_passages_and_outlets(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Result<()> {
+fn write_passages_and_outlets(
+    dir: &Path,
+    out: &ScanOutput,
+    rank: &[u32],
+    style: CsvStyle,
+) -> Result<()> {
     let passages_path = dir.join("passages.csv");
     if out.summary.alignment {
         // Side A is the pair's document that comes first in pairs.csv.
@@ -624,6 +692,7 @@ fn write_passages_and_outlets(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Res
             &PASSAGES_HEADER[..width],
             &order,
             PASSAGE_ROWS,
+            style,
             |&(_, _, _, n, k)| {
                 let pp = &out.passages[n as usize];
                 let (_, (da, db)) = sides(pp);
@@ -671,8 +740,37 @@ fn write_passages_and_outlets(dir: &Path, out: &ScanOutput, rank: &[u32]) -> Res
                 r.words_reused.to_string(),
             ]
         }),
+        style,
     )?;
     Ok(())
+}
+
+/// For `--excel`: a warning for each table with more rows than Excel shows
+/// ([`EXCEL_ROWS`], the header included), naming the file and the rows
+/// it would not show.
+pub fn excel_row_warnings(out: &ScanOutput) -> Vec<String> {
+    let s = &out.summary;
+    let passages: u64 = out.passages.iter().map(|p| p.passages.len() as u64).sum();
+    over_excel(&[
+        ("pairs.csv", s.verified_pairs),
+        ("stories.csv", s.documents_in_stories),
+        ("passages.csv", if s.alignment { passages } else { 0 }),
+    ])
+}
+
+/// The warnings of [`excel_row_warnings`] for tables of these data rows.
+fn over_excel(tables: &[(&str, u64)]) -> Vec<String> {
+    tables
+        .iter()
+        .filter(|&&(_, rows)| rows >= EXCEL_ROWS)
+        .map(|&(file, rows)| {
+            format!(
+                "{file} has {rows} rows; Excel shows the first {} and drops the other {}",
+                EXCEL_ROWS - 1,
+                rows - (EXCEL_ROWS - 1)
+            )
+        })
+        .collect()
 }
 
 /// The one-screen summary printed to stdout.
@@ -823,6 +921,20 @@ mod tests {
     }
 
     #[test]
+    fn excel_is_warned_of_tables_longer_than_its_sheets() {
+        // A sheet holds the header and 1,048,575 data rows.
+        let fits = ("stories.csv", EXCEL_ROWS - 1);
+        assert!(over_excel(&[fits]).is_empty());
+        let w = over_excel(&[fits, ("pairs.csv", 9_037_507)]);
+        assert_eq!(
+            w,
+            [
+                "pairs.csv has 9037507 rows; Excel shows the first 1048575 and drops the other 7988932"
+            ]
+        );
+    }
+
+    #[test]
     fn parallel_csv_waves_write_the_sequential_file() {
         // Chunks of one row: 200 rows are four waves, each written while
         // the next is formatted; fields that need quoting included.
@@ -831,8 +943,12 @@ mod tests {
             .map(|i| [format!("row {i}"), format!("say \"{i}\", then,\nstop")])
             .collect();
         let (seq, par) = (dir.path().join("seq.csv"), dir.path().join("par.csv"));
-        write_csv(&seq, &["a", "b"], rows.iter().map(|r| r.iter())).unwrap();
-        write_csv_par(&par, &["a", "b"], &rows, 1, |r: &[String; 2]| r.clone()).unwrap();
+        let plain = CsvStyle::default();
+        write_csv(&seq, &["a", "b"], rows.iter().map(|r| r.iter()), plain).unwrap();
+        write_csv_par(&par, &["a", "b"], &rows, 1, plain, |r: &[String; 2]| {
+            r.clone()
+        })
+        .unwrap();
         let want = std::fs::read(&seq).unwrap();
         assert_eq!(want.iter().filter(|&&b| b == b'"').count(), 1200);
         assert_eq!(std::fs::read(&par).unwrap(), want);

@@ -1134,3 +1134,46 @@ fn passages_can_leave_their_texts_out() {
         );
     }
 }
+
+/// `--excel`: each CSV starts with a byte-order mark, a passage longer than
+/// an Excel cell is cut to one, and nothing else changes.
+#[test]
+fn excel_csvs_have_a_bom_and_cells_excel_can_hold() {
+    let w = Workdir::new();
+    // About 45,000 characters, some of two bytes.
+    let text: String = (0..6000)
+        .map(|i| format!("mot{i}é"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let docs = ["wire", "copy"].map(|id| serde_json::json!({"id": id, "text": text}));
+    write_jsonl(&w.path("long.jsonl"), docs);
+    let input = w.path("long.jsonl");
+    let input = input.to_str().unwrap();
+    let (plain, _) = w.scan_to("plain", &[input, "--no-reworded"]);
+    let (excel, _) = w.scan_to("excel", &[input, "--no-reworded", "--excel"]);
+    for f in ["pairs.csv", "stories.csv", "outlets.csv", "passages.csv"] {
+        let (a, b) = (
+            std::fs::read(plain.join(f)).unwrap(),
+            std::fs::read(excel.join(f)).unwrap(),
+        );
+        assert!(b.starts_with(b"\xEF\xBB\xBF"), "{f}");
+        if f != "passages.csv" {
+            assert_eq!(&b[3..], &a[..], "{f}");
+        }
+    }
+    let rows = csv_rows(&plain.join("passages.csv"));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][8].chars().count(), text.chars().count());
+    let mut rdr = csv::Reader::from_path(excel.join("passages.csv")).unwrap();
+    let cut: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    // Offsets, kind and similarity are the whole passage's; the quotes are
+    // cut to a cell.
+    let head: Vec<&str> = cut[0].iter().take(8).collect();
+    assert_eq!(head, rows[0][..8]);
+    for side in [8, 9] {
+        let cell = cut[0].get(side).unwrap();
+        assert_eq!(cell.encode_utf16().count(), 32_767);
+        assert!(cell.ends_with('…'));
+        assert!(text.starts_with(cell.trim_end_matches('…')));
+    }
+}

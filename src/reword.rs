@@ -91,7 +91,7 @@ const LANGUAGES: [(&str, Algorithm); 18] = [
     ("tr", Algorithm::Turkish),
 ];
 
-/// Words read to tell a document's language.
+/// Words read to tell a document's language ([`detect_language`]).
 const DETECT_WORDS: usize = 100;
 
 /// Fewest distinct stopwords of a language other than English among those
@@ -118,13 +118,12 @@ impl Language {
     }
 }
 
-/// The language with the most stopwords among the first [`DETECT_WORDS`]
-/// words of `tokens`, as in stopword-based language identification.
-/// English unless another language has more distinct stopwords there
-/// (written in lower case, of two letters or more), and at least
-/// [`DETECT_MIN`]. Text without spaces between words, in a language the
-/// view has no stemmer for, or that is mostly names and figures (market
-/// tables) is read as English.
+/// The language with the most stopwords among the first 100 words of
+/// `tokens`, as in stopword-based language identification. English unless
+/// another language has more distinct stopwords there (written in lower
+/// case, of two letters or more), and at least 5. Text without spaces
+/// between words, in a language the view has no stemmer for, or that is
+/// mostly names and figures (market tables) is read as English.
 ///
 /// ```
 /// use wiretrace::reword::detect_language;

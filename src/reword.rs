@@ -98,7 +98,7 @@ const DETECT_WORDS: usize = 100;
 /// words for the document to be read as that language.
 const DETECT_MIN: u32 = 5;
 
-/// A language of [`LANGUAGES`], by index.
+/// One of the 18 languages the reworded view reads (see [`detect_language`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Language(u8);
 

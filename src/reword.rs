@@ -91,7 +91,8 @@ const LANGUAGES: [(&str, Algorithm); 18] = [
     ("tr", Algorithm::Turkish),
 ];
 
-/// Words read to tell a document's language ([`detect_language`]).
+/// Words read, evenly spread, to tell a document's language
+/// ([`detect_language`]).
 const DETECT_WORDS: usize = 100;
 
 /// Fewest distinct stopwords of a language other than English among those
@@ -118,12 +119,13 @@ impl Language {
     }
 }
 
-/// The language with the most stopwords among the first 100 words of
-/// `tokens`, as in stopword-based language identification. English unless
-/// another language has more distinct stopwords there (written in lower
-/// case, of two letters or more), and at least 5. Text without spaces
-/// between words, in a language the view has no stemmer for, or that is
-/// mostly names and figures (market tables) is read as English.
+/// The language with the most stopwords among 100 words spread evenly over
+/// `tokens` (every n-th), as in stopword-based language identification.
+/// English unless another language has more distinct stopwords there
+/// (written in lower case, of two letters or more), and at least 5. Text
+/// without spaces between words, in a language the view has no stemmer
+/// for, or that is mostly names and figures (market tables) is read as
+/// English.
 ///
 /// ```
 /// use wiretrace::reword::detect_language;
@@ -138,7 +140,10 @@ impl Language {
 /// ```
 pub fn detect_language(text: &str, tokens: &[Token]) -> Language {
     let lex = lexicon();
-    let words = &tokens[..tokens.len().min(DETECT_WORDS)];
+    // Words spread over the whole text, so that a page's navigation or a
+    // local note at the top does not decide for the article under it.
+    let step = tokens.len().div_ceil(DETECT_WORDS).max(1);
+    let words = tokens.iter().step_by(step);
     // Distinct stopwords vote, each once: a table repeating `ba` (bid/ask)
     // is not Romanian. Function words of running text are in lower case
     // (`DE` and `MEN` in a stock table are tickers). One letter is too
@@ -151,7 +156,6 @@ pub fn detect_language(text: &str, tokens: &[Token]) -> Language {
             .is_some_and(char::is_lowercase)
     };
     let mut hits: Vec<(u64, u32)> = words
-        .iter()
         .filter(|t| t.end - t.start > 1)
         .filter_map(|t| Some((t, *lex.votes.get(&t.hash)?)))
         .filter(|(t, _)| lower(t))
@@ -1632,6 +1636,29 @@ mod tests {
             .into_iter()
             .flat_map(|s| s.terms)
             .collect()
+    }
+
+    #[test]
+    fn an_article_under_english_navigation_is_read_in_its_language() {
+        let menu = "Skip to the main content of this page and read more about the news \
+            in your area, or sign in to your account with us to get all of the latest \
+            updates in your inbox and share what you think with the rest of them. "
+            .repeat(2);
+        let fixture = include_str!("../fixtures/multilingual/corpus.jsonl");
+        let first: serde_json::Value =
+            serde_json::from_str(fixture.lines().next().expect("a line")).expect("JSON");
+        let article = first["text"].as_str().expect("a text").to_string();
+        let read = |text: &str| {
+            let mut toks = Vec::new();
+            shingle::tokenize(text, &mut toks);
+            detect_language(text, &toks).code()
+        };
+        assert_eq!(read(&article), "fr");
+        assert_eq!(read(&menu), "en");
+        // Two lines of English navigation over a French article of about
+        // 250 words: the first 100 words are mostly English, those spread
+        // over the page French.
+        assert_eq!(read(&(menu + &article)), "fr");
     }
 
     #[test]

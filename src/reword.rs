@@ -122,7 +122,7 @@ impl Language {
 /// The language with the most stopwords among 100 words spread evenly over
 /// `tokens` (every n-th), as in stopword-based language identification.
 /// English unless another language has more distinct stopwords there
-/// (written in lower case, of two letters or more), and at least 5. Text
+/// (not starting with a capital, of two letters or more), and at least 5. Text
 /// without spaces between words, in a language the view has no stemmer
 /// for, or that is mostly names and figures (market tables) is read as
 /// English.
@@ -145,15 +145,16 @@ pub fn detect_language(text: &str, tokens: &[Token]) -> Language {
     let step = tokens.len().div_ceil(DETECT_WORDS).max(1);
     let words = tokens.iter().step_by(step);
     // Distinct stopwords vote, each once: a table repeating `ba` (bid/ask)
-    // is not Romanian. Function words of running text are in lower case
-    // (`DE` and `MEN` in a stock table are tickers). One letter is too
-    // little to tell by (the `d` and `l` of French elisions are also the
-    // `H`/`L` columns of market tables).
+    // is not Romanian. Function words of running text are not written in
+    // capitals (`DE` and `MEN` in a stock table are tickers); scripts
+    // without case (Arabic, Tamil) pass. One letter is too little to tell
+    // by (the `d` and `l` of French elisions are also the `H`/`L` columns
+    // of market tables).
     let lower = |t: &Token| {
         text[t.start as usize..]
             .chars()
             .next()
-            .is_some_and(char::is_lowercase)
+            .is_some_and(|c| !c.is_uppercase())
     };
     let mut hits: Vec<(u64, u32)> = words
         .filter(|t| t.end - t.start > 1)
@@ -1659,6 +1660,10 @@ mod tests {
         // 250 words: the first 100 words are mostly English, those spread
         // over the page French.
         assert_eq!(read(&(menu + &article)), "fr");
+        // A script without case votes too.
+        let arabic = "قال الرئيس إن القوات التي في المنطقة لن تنسحب من الحدود مع الدولة \
+            على أن يكون هذا القرار هو الذي يحدد ما هي الخطوة التالية عن قريب";
+        assert_eq!(read(arabic), "ar");
     }
 
     #[test]

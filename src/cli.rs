@@ -107,7 +107,6 @@ impl CompareArgs {
                 min_tokens: self.min_passage,
                 max_gap: self.max_gap,
                 max_hole: self.max_hole,
-                texts: true,
             },
             reword: RewordConfig {
                 enabled: !self.no_reworded,
@@ -324,7 +323,6 @@ impl ScanArgs {
                 min_tokens: self.min_passage,
                 max_gap: self.max_gap,
                 max_hole: self.max_hole,
-                texts: !self.no_passage_text,
             },
             memory_limit: self.memory_limit,
             spill_dir: Some(self.out.clone()),

@@ -288,10 +288,6 @@ pub struct AlignConfig {
     /// Longest hole between two passages that [`crate::align::bridge`]
     /// joins, in words in each text (0: none). Default 100.
     pub max_hole: usize,
-    /// Whether `passages.csv` carries each passage's text from both
-    /// articles (`--no-passage-text` leaves the two columns out: the
-    /// offsets point into the inputs). Default `true`.
-    pub texts: bool,
 }
 
 impl AlignConfig {
@@ -312,7 +308,6 @@ impl Default for AlignConfig {
             min_tokens: 15,
             max_gap: 40,
             max_hole: 100,
-            texts: true,
         }
     }
 }

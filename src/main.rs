@@ -115,6 +115,8 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.html_text_mb << 20
     };
+    // The quotes are a report's choice, not the scan's.
+    out.summary.passage_text &= !args.no_passage_text;
     let need = wiretrace::html::texts_needed(&out, html_budget);
     out.summary.texts_reread += out.restore_texts(&need, &cfg.ingest, &term)?;
     term.step(

@@ -115,8 +115,9 @@ pub struct Summary {
     pub largest_story: u64,
     /// Whether passages were aligned (`--no-passages` turns it off).
     pub alignment: bool,
-    /// Whether `passages.csv` has the `a_text` and `b_text` columns
-    /// (`--no-passage-text` leaves them out).
+    /// Whether `passages.csv` has the `a_text` and `b_text` columns: the
+    /// scan sets it when it aligned passages; the binary clears it for
+    /// `--no-passage-text` before writing the reports, which follow it.
     pub passage_text: bool,
     /// Pairs aligned (each rerun against its story's origin, and every
     /// partial pair).
@@ -1164,7 +1165,7 @@ pub fn scan(inputs: &[PathBuf], cfg: &ScanConfig, obs: &dyn Observer) -> Result<
         documents_in_stories: stories.iter().map(|s| s.members.len() as u64).sum(),
         largest_story: stories.first().map_or(0, |s| s.members.len() as u64),
         alignment: cfg.align.enabled,
-        passage_text: cfg.align.enabled && cfg.align.texts,
+        passage_text: cfg.align.enabled,
         aligned_pairs: passages.len() as u64,
         passages: passages.iter().map(|p| p.passages.len() as u64).sum(),
         verbatim_passages: of_kind(align::PassageKind::Verbatim),

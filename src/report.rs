@@ -85,13 +85,15 @@ pub const EXCEL_ROWS: u64 = 1_048_576;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// A cell as `style` writes it: cut to [`EXCEL_CELL`] UTF-16 units, the
-/// last of them `…`, for Excel; else as it is.
+/// A cell as `style` writes it: for Excel, one longer than [`EXCEL_CELL`]
+/// UTF-16 units is cut to that many, the last of them `…`; else as it is.
 ///
 /// ```
 /// use wiretrace::report::{CsvStyle, EXCEL_CELL, cell};
 /// let excel = CsvStyle { excel: true };
 /// assert_eq!(&*cell(b"short", excel), b"short");
+/// let full = "é".repeat(EXCEL_CELL);
+/// assert_eq!(&*cell(full.as_bytes(), excel), full.as_bytes());
 /// let long = "é".repeat(EXCEL_CELL + 5);
 /// let cut = String::from_utf8(cell(long.as_bytes(), excel).into_owned()).unwrap();
 /// assert_eq!(cut.encode_utf16().count(), EXCEL_CELL);
@@ -104,18 +106,18 @@ pub fn cell(field: &[u8], style: CsvStyle) -> std::borrow::Cow<'_, [u8]> {
         return field.into();
     }
     let text = String::from_utf8_lossy(field);
-    let mut units = 0;
-    let mut end = text.len();
-    for (i, c) in text.char_indices() {
-        if units + c.len_utf16() > EXCEL_CELL - 1 {
-            end = i;
-            break;
-        }
-        units += c.len_utf16();
-    }
-    if end == text.len() {
+    if text.encode_utf16().count() <= EXCEL_CELL {
         return field.into();
     }
+    // Room for the ellipsis: the longest prefix of EXCEL_CELL - 1 units.
+    let mut units = 0;
+    let end = text
+        .char_indices()
+        .find(|&(_, c)| {
+            units += c.len_utf16();
+            units > EXCEL_CELL - 1
+        })
+        .map_or(text.len(), |(i, _)| i);
     let mut cut = text[..end].as_bytes().to_vec();
     cut.extend_from_slice("…".as_bytes());
     cut.into()

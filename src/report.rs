@@ -123,6 +123,16 @@ pub fn cell(field: &[u8], style: CsvStyle) -> std::borrow::Cow<'_, [u8]> {
     cut.into()
 }
 
+/// The start of a CSV file: the byte-order mark for Excel, then the header.
+fn write_head(w: &mut (dyn Write + Send), header: &[&str], style: CsvStyle) -> std::io::Result<()> {
+    if style.excel {
+        w.write_all(BOM)?;
+    }
+    let mut head = csv::Writer::from_writer(Vec::new());
+    head.write_record(header)?;
+    w.write_all(&head.into_inner().map_err(|e| e.into_error())?)
+}
+
 /// Writes a CSV file atomically from a header and rows.
 pub fn write_csv<I, R>(path: &Path, header: &[&str], rows: I, style: CsvStyle) -> Result<()>
 where
@@ -131,11 +141,8 @@ where
     R::Item: AsRef<str>,
 {
     write_atomic(path, |w| {
-        if style.excel {
-            w.write_all(BOM)?;
-        }
+        write_head(w, header, style)?;
         let mut csv = csv::Writer::from_writer(w);
-        csv.write_record(header)?;
         for row in rows {
             for field in row {
                 csv.write_field(cell(field.as_ref().as_bytes(), style))?;
@@ -188,12 +195,7 @@ where
         buffers.into_iter().try_for_each(|b| w.write_all(&b?))
     };
     write_atomic(path, |w| {
-        if style.excel {
-            w.write_all(BOM)?;
-        }
-        let mut head = csv::Writer::from_writer(Vec::new());
-        head.write_record(header)?;
-        w.write_all(&head.into_inner().map_err(|e| e.into_error())?)?;
+        write_head(w, header, style)?;
         // Each wave is written while the next one is formatted.
         let mut formatted: Vec<std::io::Result<Vec<u8>>> = Vec::new();
         for wave in rows.chunks(chunk * WAVE_CHUNKS) {

@@ -376,13 +376,15 @@ pub fn sentence_ranges(text: &str, tokens: &[Token]) -> Vec<(u32, u32)> {
     out
 }
 
-/// Whether the text between two tokens holds a full stop, exclamation or
-/// question mark of the kind written without a space after it (Chinese and
-/// Japanese: `。！？` and the halfwidth `｡`).
+/// The full stop, exclamation and question marks written without a space
+/// after them (Chinese and Japanese; `｡` is the halfwidth stop).
+const IDEOGRAPHIC_STOPS: [char; 4] = ['。', '！', '？', '｡'];
+
+/// Whether the text between two tokens holds one of [`IDEOGRAPHIC_STOPS`].
 fn ideographic_stop(gap: &[u8]) -> bool {
     // Their UTF-8 starts with 0xE3 or 0xEF: most gaps are one space.
     gap.iter().any(|&b| b >= 0xE3)
-        && std::str::from_utf8(gap).is_ok_and(|g| g.contains(['。', '！', '？', '｡']))
+        && std::str::from_utf8(gap).is_ok_and(|g| g.contains(IDEOGRAPHIC_STOPS))
 }
 
 /// Whether token `n` (with digits) is followed by more of the same number:
@@ -416,7 +418,6 @@ fn number_start(text: &str, toks: &[Token], mut n: usize) -> usize {
 /// at the full-width punctuation that ends a sentence or clause, which
 /// belongs to the one before.
 fn sentence_bytes(text: &str, tokens: &[Token], first: usize, last: usize) -> (u32, u32) {
-    const STOPS: [char; 4] = ['。', '！', '？', '｡'];
     const CLOSING: [char; 9] = ['，', '、', '；', '：', '」', '』', '）', '】', '》'];
     let bytes = text.as_bytes();
     let mut s = tokens[first].start as usize;
@@ -427,7 +428,7 @@ fn sentence_bytes(text: &str, tokens: &[Token], first: usize, last: usize) -> (u
     };
     while s > lo {
         let c = text[..s].chars().next_back().expect("s > 0");
-        if c.is_whitespace() || STOPS.contains(&c) || CLOSING.contains(&c) {
+        if c.is_whitespace() || IDEOGRAPHIC_STOPS.contains(&c) || CLOSING.contains(&c) {
             break;
         }
         s -= c.len_utf8();
@@ -440,7 +441,7 @@ fn sentence_bytes(text: &str, tokens: &[Token], first: usize, last: usize) -> (u
             break;
         }
         e += c.len_utf8();
-        if STOPS.contains(&c) {
+        if IDEOGRAPHIC_STOPS.contains(&c) {
             break;
         }
     }

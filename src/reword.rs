@@ -121,8 +121,8 @@ impl Language {
 
 /// The language with the most stopwords among 100 words spread evenly over
 /// `tokens` (every n-th), as in stopword-based language identification.
-/// English unless another language has more distinct stopwords there
-/// (not starting with a capital, of two letters or more), and at least 5. Text
+/// English unless another language has more distinct stopwords there (not
+/// starting with a capital, of two letters or more), and at least 5. Text
 /// without spaces between words, in a language the view has no stemmer
 /// for, or that is mostly names and figures (market tables) is read as
 /// English.
@@ -150,7 +150,7 @@ pub fn detect_language(text: &str, tokens: &[Token]) -> Language {
     // without case (Arabic, Tamil) pass. One letter is too little to tell
     // by (the `d` and `l` of French elisions are also the `H`/`L` columns
     // of market tables).
-    let lower = |t: &Token| {
+    let uncapitalised = |t: &Token| {
         text[t.start as usize..]
             .chars()
             .next()
@@ -159,7 +159,7 @@ pub fn detect_language(text: &str, tokens: &[Token]) -> Language {
     let mut hits: Vec<(u64, u32)> = words
         .filter(|t| t.end - t.start > 1)
         .filter_map(|t| Some((t, *lex.votes.get(&t.hash)?)))
-        .filter(|(t, _)| lower(t))
+        .filter(|(t, _)| uncapitalised(t))
         .map(|(t, mask)| (t.hash, mask))
         .collect();
     hits.sort_unstable();

@@ -153,6 +153,11 @@ pub fn relation(pairs: &[Vec<String>], a: &str, b: &str) -> Option<String> {
         .map(|r| r[2].clone())
 }
 
+/// The `summary.json` of a scan's output directory.
+pub fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
 /// Writes `records` as a JSONL file, one per line.
 pub fn write_jsonl(path: &Path, records: impl IntoIterator<Item = serde_json::Value>) {
     let lines: String = records.into_iter().map(|r| r.to_string() + "\n").collect();

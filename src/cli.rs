@@ -239,6 +239,9 @@ pub struct ScanArgs {
     /// quarter of it, they and the candidate pairs are sorted on disk (in
     /// the --out directory) and merged; once the shingle sets pass another
     /// quarter, they are kept in a file there. Same reports either way.
+    /// It bounds the verbatim pipeline (--no-passages --no-reworded
+    /// --no-html); passages, the reworded view and the page keep texts and
+    /// their analyses in memory, and the scan warns when they would pass it.
     #[arg(long, value_parser = parse_memory)]
     pub memory_limit: Option<u64>,
     /// Skip the reworded view (sentence matching on stemmed content words).

@@ -446,9 +446,11 @@ pub fn expected_peak_bytes(plain: u64, compressed: u64, cfg: &ScanConfig) -> Opt
 }
 
 /// A warning to print before the scan when its expected peak
-/// ([`expected_peak_bytes`]) passes the machine's memory: running out
-/// ends a long run with nothing written. `None` when it fits, or when
-/// either figure is unknown (stdin, a system without `/proc/meminfo`).
+/// ([`expected_peak_bytes`]) passes the machine's memory (running out ends
+/// a long run with nothing written), or passes `--memory-limit` in a mode
+/// the limit does not bound (passages, the reworded view and the page need
+/// the texts and their analyses in memory). `None` when it fits, or when
+/// the figures are unknown (stdin, a system without `/proc/meminfo`).
 pub fn memory_warning(
     sources: &[ingest::Source],
     cfg: &ScanConfig,
@@ -464,29 +466,69 @@ pub fn memory_warning(
         }
     }
     let need = expected_peak_bytes(plain, compressed, cfg)?;
-    let machine = machine?;
-    if need <= machine {
+    let over_machine = machine.filter(|&m| need > m);
+    let over_limit = cfg.memory_limit.filter(|&l| need > l);
+    if over_machine.is_none() && over_limit.is_none() {
         return None;
     }
-    let gb = |b: u64| b as f64 / 1e9;
     let input = if compressed > 0 {
         format!(
-            "{:.1} GB of input, compressed counted as at least {COMPRESSED_EXPANDS}x",
-            gb(plain + compressed)
+            "{} of input, compressed counted as at least {COMPRESSED_EXPANDS}x",
+            size_text(plain + compressed)
         )
     } else {
-        format!("{:.1} GB of input", gb(plain))
+        format!("{} of input", size_text(plain))
     };
-    let advice = if cfg.align.enabled || cfg.reword.enabled {
-        "the verbatim pipeline (--no-passages --no-reworded --no-html) needs about 1 byte per input byte, and under --memory-limit about 1.5 KB per article"
-    } else {
-        "under --memory-limit the verbatim pipeline needs about 1.5 KB per article"
-    };
+    let mut over = Vec::new();
+    if let Some(limit) = over_limit {
+        over.push(format!("--memory-limit's {}", size_text(limit)));
+    }
+    if let Some(machine) = over_machine {
+        over.push(format!("this machine's {}", size_text(machine)));
+    }
+    let mut advice = Vec::new();
+    if over_limit.is_some() {
+        advice.push(
+            "the limit bounds only the verbatim pipeline (--no-passages --no-reworded --no-html), whose shingle sets, band keys and candidate pairs it moves to disk",
+        );
+    }
+    if over_machine.is_some() {
+        advice.push("a run that runs out writes nothing");
+        if cfg.align.enabled || cfg.reword.enabled {
+            advice.push("the verbatim pipeline (--no-passages --no-reworded --no-html) needs about 1 byte per input byte, and under --memory-limit about 1.5 KB per article");
+        } else {
+            advice
+                .push("under --memory-limit the verbatim pipeline needs about 1.5 KB per article");
+        }
+    }
     Some(format!(
-        "this scan may need about {:.0} GB of memory ({input}), more than this machine's {:.0} GB, and a run that runs out writes nothing; {advice}",
-        gb(need),
-        gb(machine)
+        "this scan may need about {} of memory ({input}), more than {}; {}",
+        size_text(need),
+        over.join(" and "),
+        advice.join("; ")
     ))
+}
+
+/// A byte count for people: `12 GB`, `4.6 GB`, `830 MB`, `21 kB`.
+///
+/// ```
+/// use wiretrace::scan::size_text;
+/// assert_eq!(size_text(11_600_000_000), "12 GB");
+/// assert_eq!(size_text(4_600_000_000), "4.6 GB");
+/// assert_eq!(size_text(830_000_000), "830 MB");
+/// assert_eq!(size_text(21_000), "21 kB");
+/// ```
+pub fn size_text(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e10 {
+        format!("{:.0} GB", b / 1e9)
+    } else if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else {
+        format!("{:.0} kB", b / 1e3)
+    }
 }
 
 /// This machine's physical memory in bytes (Linux `MemTotal`), `None`
@@ -1867,6 +1909,26 @@ mod memory_estimate_tests {
         assert_eq!(memory_warning(&sources, &default, Some(30_000)), None);
         assert_eq!(memory_warning(&sources, &default, None), None);
         assert_eq!(memory_warning(&sources, &cfg, Some(1)), None, "bounded");
+        // A limit the mode does not honour is named, whatever the machine.
+        let unbounded = ScanConfig {
+            memory_limit: Some(15_000),
+            ..ScanConfig::default()
+        };
+        let warning = memory_warning(&sources, &unbounded, Some(1 << 40)).expect("over the limit");
+        assert!(warning.contains("--memory-limit's"), "{warning}");
+        assert!(
+            warning.contains("bounds only the verbatim pipeline"),
+            "{warning}"
+        );
+        assert!(!warning.contains("machine"), "{warning}");
+        let warning = memory_warning(&sources, &unbounded, Some(20_000)).expect("over both");
+        assert!(warning.contains("and this machine's"), "{warning}");
+        let roomy = ScanConfig {
+            memory_limit: Some(30_000),
+            ..ScanConfig::default()
+        };
+        assert_eq!(memory_warning(&sources, &roomy, Some(1 << 40)), None);
+        assert_eq!(memory_warning(&sources, &roomy, None), None);
     }
 }
 

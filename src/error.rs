@@ -111,6 +111,22 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// The reports cannot fit on the disk that holds their directory:
+    /// found before writing, not halfway through.
+    #[error(
+        "{}: not enough disk space for the reports: they need at least {need}, and {free} is free{advice}",
+        dir.display()
+    )]
+    NoSpace {
+        /// The reports' directory.
+        dir: PathBuf,
+        /// The least the reports take, for people (`12 GB`).
+        need: String,
+        /// The space free there, for people.
+        free: String,
+        /// What would make them fit, starting with `; ` (or empty).
+        advice: String,
+    },
     /// A file whose content is not what its format promises (e.g. a truth file).
     #[error("{path}: {message}")]
     Format {

@@ -131,14 +131,17 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     // a directory that must exist before either starts.
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
+    let style = wiretrace::report::CsvStyle { excel: args.excel };
+    wiretrace::report::check_space(
+        &args.out,
+        &out,
+        style,
+        wiretrace::report::free_bytes(&args.out),
+    )?;
     let (tables, page) = rayon::join(
         || {
-            wiretrace::report::write_tables(
-                &args.out,
-                &out,
-                wiretrace::report::CsvStyle { excel: args.excel },
-            )
-            .with_context(|| format!("writing reports to {}", args.out.display()))
+            wiretrace::report::write_tables(&args.out, &out, style)
+                .with_context(|| format!("writing reports to {}", args.out.display()))
         },
         || {
             let page = args.out.join("report.html");

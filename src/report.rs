@@ -538,6 +538,118 @@ pub fn write_tables(dir: &Path, out: &ScanOutput, style: CsvStyle) -> Result<()>
     rest
 }
 
+/// The least bytes the tables (`pairs.csv`, `stories.csv`, `passages.csv`)
+/// take: their ids, the passages' quoted texts and the shortest spelling of
+/// every other column, before quoting. Written tables are larger (numbers
+/// longer, quotes doubled, `outlets.csv` and the page besides), so a disk
+/// with less free space than `total` cannot hold them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableBytes {
+    /// All three tables.
+    pub total: u64,
+    /// Of which the passages' `a_text` and `b_text` columns.
+    pub passage_text: u64,
+}
+
+/// [`TableBytes`] of `out` as `style` writes it.
+pub fn least_table_bytes(out: &ScanOutput, style: CsvStyle) -> TableBytes {
+    let id = |d: DocId| out.docs[d.index()].id.len() as u64;
+    // Five shares of six characters ("0.1234"), nine separators and a
+    // newline; the relation and story names are left out.
+    let pairs: u64 = out
+        .matches
+        .par_iter()
+        .map(|m| id(m.a) + id(m.b) + 5 * 6 + 10)
+        .sum();
+    // A story name (`S` and 12 hex digits), a role, a share, seven
+    // separators and a newline.
+    let stories: u64 = out
+        .stories
+        .iter()
+        .flat_map(|s| &s.members)
+        .map(|&d| id(d) + 13 + 5 + 6 + 7)
+        .sum();
+    let mut passage_text = 0;
+    let mut passages = 0;
+    if out.summary.alignment {
+        let quoted = |range: (u32, u32)| {
+            let len = u64::from(range.1 - range.0);
+            // An Excel cell holds at most EXCEL_CELL UTF-16 units of at
+            // least one byte each (the ellipsis included).
+            if style.excel {
+                len.min(EXCEL_CELL as u64)
+            } else {
+                len
+            }
+        };
+        (passages, passage_text) = out
+            .passages
+            .par_iter()
+            .map(|pp| {
+                let ids = id(pp.a) + id(pp.b);
+                let (mut rows, mut texts) = (0, 0);
+                for p in &pp.passages {
+                    // Four offsets of a digit, a kind of six letters, a
+                    // share, seven separators and a newline.
+                    rows += ids + 4 + 6 + 6 + 8;
+                    if out.summary.passage_text {
+                        texts += quoted(p.a_bytes) + quoted(p.b_bytes) + 2;
+                    }
+                }
+                (rows, texts)
+            })
+            .reduce(|| (0, 0), |x, y| (x.0 + y.0, x.1 + y.1));
+    }
+    TableBytes {
+        total: pairs + stories + passages + passage_text,
+        passage_text,
+    }
+}
+
+/// Bytes this user may still write on the file system holding `dir`
+/// (`None` where unknown).
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let fs = rustix::fs::statvfs(dir).ok()?;
+        Some(fs.f_bavail.saturating_mul(fs.f_frsize))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
+/// An [`Error::NoSpace`] when the tables of `out` cannot fit in `free`
+/// bytes (see [`least_table_bytes`]); nothing is checked when `free` is
+/// unknown. Finding it before writing keeps a run from failing halfway
+/// through an 11 GB `passages.csv`, and names what would fit.
+pub fn check_space(dir: &Path, out: &ScanOutput, style: CsvStyle, free: Option<u64>) -> Result<()> {
+    let Some(free) = free else {
+        return Ok(());
+    };
+    let need = least_table_bytes(out, style);
+    if need.total <= free {
+        return Ok(());
+    }
+    let without_text = need.total - need.passage_text;
+    let advice = if need.passage_text > 0 && without_text <= free {
+        format!(
+            "; the passages' quoted texts take {} of it, and --no-passage-text leaves them out",
+            crate::scan::size_text(need.passage_text)
+        )
+    } else {
+        String::new()
+    };
+    Err(Error::NoSpace {
+        dir: dir.to_path_buf(),
+        need: crate::scan::size_text(need.total),
+        free: crate::scan::size_text(free),
+        advice,
+    })
+}
+
 /// Writes `summary.json` into `dir`.
 pub fn write_summary(dir: &Path, out: &ScanOutput) -> Result<()> {
     write_atomic(&dir.join("summary.json"), |w| {

@@ -1170,3 +1170,59 @@ fn excel_csvs_have_a_bom_and_cells_excel_can_hold() {
         assert!(text.starts_with(cell.trim_end_matches('…')));
     }
 }
+
+/// The space check's bound is a floor of what the tables take, whatever the
+/// style, and a disk with less free space than it stops the run before any
+/// table is written, naming what would fit.
+#[test]
+fn the_reports_space_floor_is_below_what_they_take() {
+    use wiretrace::report::{CsvStyle, check_space, least_table_bytes, write_tables};
+    let w = Workdir::new();
+    let inputs = [
+        root().join("fixtures/seeds"),
+        root().join("fixtures/relations/corpus.jsonl"),
+    ];
+    let cfg = wiretrace::config::ScanConfig::default();
+    let mut out = wiretrace::scan::scan(&inputs, &cfg, &wiretrace::scan::Silent).unwrap();
+    let need = wiretrace::html::texts_needed(&out, 64 << 20);
+    out.restore_texts(&need, &cfg.ingest, &wiretrace::scan::Silent)
+        .unwrap();
+    assert!(out.summary.passages > 10);
+    let table_bytes = |dir: &std::path::Path| -> u64 {
+        ["pairs.csv", "stories.csv", "passages.csv"]
+            .iter()
+            .map(|f| std::fs::metadata(dir.join(f)).unwrap().len())
+            .sum()
+    };
+    for (excel, text) in [(false, true), (true, true), (false, false)] {
+        out.summary.passage_text = text;
+        let style = CsvStyle { excel };
+        let dir = w.path(&format!("r-{excel}-{text}"));
+        write_tables(&dir, &out, style).unwrap();
+        let floor = least_table_bytes(&out, style);
+        let written = table_bytes(&dir);
+        assert!(floor.total <= written, "{floor:?} > {written}");
+        // Not a vacuous floor: at least half of what is written.
+        assert!(floor.total * 2 > written, "{floor:?} against {written}");
+        assert_eq!(floor.passage_text > 0, text);
+    }
+    out.summary.passage_text = true;
+    let style = CsvStyle::default();
+    let floor = least_table_bytes(&out, style);
+    let dir = w.path("full-disk");
+    assert!(check_space(&dir, &out, style, Some(floor.total)).is_ok());
+    assert!(check_space(&dir, &out, style, None).is_ok());
+    let err = check_space(&dir, &out, style, Some(floor.total - 1))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("full-disk") && err.contains("not enough disk space"),
+        "{err}"
+    );
+    assert!(err.contains("--no-passage-text"), "{err}");
+    // When even the tables without quotes do not fit, the flag would not help.
+    let err = check_space(&dir, &out, style, Some(0))
+        .unwrap_err()
+        .to_string();
+    assert!(!err.contains("--no-passage-text"), "{err}");
+}

@@ -19,7 +19,12 @@
 # move one run by 20-40%.
 #
 # WIRETRACE_BENCH_LIMIT sets the --memory-limit of the bounded row
-# (default 1G).
+# (default 1G). WIRETRACE_BENCH_MODES picks wiretrace's rows (default
+# "full no-passages verbatim tables bounded"; empty runs only the peers).
+#
+# Each wiretrace report's passages.csv and report.html are deleted once
+# evaluated: at 1M the full run's are 12 GB, and the bounded run after it
+# needs about 3 GB of disk for the shingle sets it keeps in a file.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${WIRETRACE_BENCH_DIR:-/tmp/wiretrace-bench}
@@ -67,7 +72,7 @@ for n in "${sizes[@]}"; do
   # and the tables under --memory-limit (WIRETRACE_BENCH_LIMIT, default
   # 1G), with band keys, candidate pairs and shingle sets on disk.
   limit="${WIRETRACE_BENCH_LIMIT:-1G}"
-  for mode in full no-passages verbatim tables bounded; do
+  for mode in ${WIRETRACE_BENCH_MODES-full no-passages verbatim tables bounded}; do
     report="$work/report-$n-$mode"
     extra=()
     [ "$mode" = no-passages ] && extra=(--no-passages)
@@ -79,6 +84,7 @@ for n in "${sizes[@]}"; do
       python3 "$root/benches/measure.py" "$work/wt-$n-$mode.r$r.json" "$wt" scan "$corpus" --out "$report" --quiet "${extra[@]}" >&2
     done
     "$wt" eval --truth "$truth" --report "$report" --json "$work/wt-eval-$n-$mode.json" >&2
+    rm -f "$report/passages.csv" "$report/report.html"
     python3 - "$work/wt-eval-$n-$mode.json" "$n" "$mb" "$mode" "$limit" "$work/wt-$n-$mode".r*.json >> "$table" <<'PY'
 import json, sys
 from measure import cells

@@ -85,12 +85,19 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("creating {}", args.out.display()))?;
     }
-    // A run that would outgrow the machine says so before it starts.
-    if let Ok(sources) = wiretrace::ingest::discover(&args.input.inputs, &cfg.ingest)
-        && let Some(warning) =
-            wiretrace::scan::memory_warning(&sources, &cfg, wiretrace::scan::machine_memory_bytes())
-    {
-        eprintln!("warning: {warning}");
+    // A run that would outgrow the machine, or the disk it spills to, says
+    // so before it starts.
+    if let Ok(sources) = wiretrace::ingest::discover(&args.input.inputs, &cfg.ingest) {
+        let memory = wiretrace::scan::memory_warning(
+            &sources,
+            &cfg,
+            wiretrace::scan::machine_memory_bytes(),
+        );
+        let free = wiretrace::report::free_bytes(&cfg.spill_dir());
+        let disk = wiretrace::scan::disk_warning(&sources, &cfg, free);
+        for warning in memory.into_iter().chain(disk) {
+            eprintln!("warning: {warning}");
+        }
     }
     let mut out = wiretrace::scan::scan(&args.input.inputs, &cfg, &term)?;
     let reporting = std::time::Instant::now();

@@ -1512,6 +1512,7 @@ fn reworded_view(
         let t: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
         view.align_versions(&t, &furniture, &place, &versions, &cfg.reword, obs);
     }
+    obs.step("folding the view's pairs into the matches", None);
     let (found, stats) = view.finish();
     let mut added = Vec::new();
     for rp in &found {
@@ -1538,8 +1539,7 @@ fn reworded_view(
             }),
         }
     }
-    matches.extend(added);
-    matches.sort_unstable_by_key(|m| (m.a, m.b));
+    merge_sorted(matches, added);
     Ok((found, stats))
 }
 

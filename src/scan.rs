@@ -1918,6 +1918,20 @@ mod tests {
 mod memory_estimate_tests {
     use super::*;
 
+    /// One plain input of 10,000 bytes, in a directory kept while the
+    /// test runs.
+    fn input_of_10_kb() -> (tempfile::TempDir, Vec<ingest::Source>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        std::fs::write(&path, vec![b'x'; 10_000]).unwrap();
+        let sources = vec![ingest::Source {
+            path,
+            format: crate::config::Format::Jsonl,
+            text_id: None,
+        }];
+        (dir, sources)
+    }
+
     #[test]
     fn the_estimate_follows_the_mode_and_the_warning_the_machine() {
         let mut cfg = ScanConfig::default();
@@ -1932,14 +1946,7 @@ mod memory_estimate_tests {
         cfg.memory_limit = Some(1 << 30);
         assert_eq!(expected_peak_bytes(1000, 0, &cfg), None);
 
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.jsonl");
-        std::fs::write(&path, vec![b'x'; 10_000]).unwrap();
-        let sources = vec![ingest::Source {
-            path,
-            format: crate::config::Format::Jsonl,
-            text_id: None,
-        }];
+        let (_dir, sources) = input_of_10_kb();
         let default = ScanConfig::default();
         // 21 kB needed: a machine of 20 kB is warned, one of 30 kB is not,
         // nor one whose memory is unknown.
@@ -1975,14 +1982,7 @@ mod memory_estimate_tests {
 
     #[test]
     fn a_spill_the_disk_cannot_hold_is_warned_of() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.jsonl");
-        std::fs::write(&path, vec![b'x'; 10_000]).unwrap();
-        let sources = vec![ingest::Source {
-            path,
-            format: crate::config::Format::Jsonl,
-            text_id: None,
-        }];
+        let (dir, sources) = input_of_10_kb();
         let bounded = ScanConfig {
             memory_limit: Some(4_000),
             spill_dir: Some(dir.path().join("out")),

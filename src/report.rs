@@ -561,7 +561,7 @@ pub fn least_table_bytes(out: &ScanOutput, style: CsvStyle) -> TableBytes {
         .par_iter()
         .map(|m| id(m.a) + id(m.b) + 5 * 6 + 10)
         .sum();
-    // A story name (`S` and 12 hex digits), a role, a share, seven
+    // A story name (`S` and 12 hex digits), a role, a share, six
     // separators and a newline.
     let stories: u64 = out
         .stories

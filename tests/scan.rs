@@ -1226,3 +1226,34 @@ fn the_reports_space_floor_is_below_what_they_take() {
         .to_string();
     assert!(!err.contains("--no-passage-text"), "{err}");
 }
+
+/// A JSONL file that starts with a UTF-8 byte-order mark (as Windows tools
+/// write it) loses no record, and its first record reads back by offset.
+#[test]
+fn a_byte_order_mark_before_the_first_record_is_not_a_bad_record() {
+    let w = Workdir::new();
+    let text = "The city council voted on Tuesday to close the old bridge over the river \
+                for two years of repairs, officials said after a long public meeting.";
+    let lines: Vec<String> = ["a", "b"]
+        .iter()
+        .map(|id| serde_json::json!({"id": id, "text": text}).to_string())
+        .collect();
+    let mut data = b"\xEF\xBB\xBF".to_vec();
+    data.extend_from_slice(lines.join("\n").as_bytes());
+    data.push(b'\n');
+    std::fs::write(w.path("bom.jsonl"), data).unwrap();
+    let input = w.path("bom.jsonl");
+    let (out, o) = w.scan_to("out", &[input.to_str().unwrap(), "--min-passage", "5"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let s = common::summary(&out);
+    assert_eq!(s["records"]["scanned"], 2);
+    let pairs = csv_rows(&out.join("pairs.csv"));
+    assert_eq!(relation(&pairs, "a", "b").as_deref(), Some("rerun"));
+    // The passage (its words: the last full stop is not one) quotes the
+    // first record's text, read back past the mark.
+    let passages = csv_rows(&out.join("passages.csv"));
+    assert_eq!(passages.len(), 1);
+    let words = text.trim_end_matches('.');
+    assert_eq!(passages[0][8], words);
+    assert_eq!(passages[0][9], words);
+}

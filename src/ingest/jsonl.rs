@@ -33,9 +33,17 @@ pub(crate) fn read(
             return Ok(());
         }
         line_no += 1;
-        let start = offset;
+        // A byte-order mark before the first record (as Windows tools
+        // write UTF-8) is not part of it; its offset is past the mark, so
+        // the record reads back the same.
+        let mark = if line_no == 1 && buf.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        let start = offset + mark as u64;
         offset += n as u64;
-        let line = trim_line(&buf);
+        let line = trim_line(&buf[mark..]);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -47,6 +55,9 @@ pub(crate) fn read(
         sink(line_no, raw)?;
     }
 }
+
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 pub(crate) fn trim_line(buf: &[u8]) -> &[u8] {
     let mut end = buf.len();

@@ -10,6 +10,7 @@
 
 pub mod boilerplate;
 pub mod calibrate;
+pub mod cleanup;
 pub mod cluster;
 pub mod config;
 pub mod direct;

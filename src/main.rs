@@ -21,6 +21,10 @@ use wiretrace::observe::{Observer, Stage};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Exit code of a run ended by a signal (128 + SIGINT, as shells report
+/// Ctrl-C).
+const INTERRUPTED: i32 = 130;
+
 fn main() -> ExitCode {
     // Where the kernel backs memory with transparent huge pages, regions
     // mimalloc hands back and takes again are faulted in as fresh, zeroed
@@ -30,6 +34,14 @@ fn main() -> ExitCode {
     // refuses is no reason to stop.
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);
+    // Ctrl-C, SIGTERM or SIGHUP ends the run at once, but first removes the
+    // temporary files it has in --out (a half-written report, the texts of
+    // compressed inputs): dropped by nobody, they would stay behind.
+    let _ = ctrlc::set_handler(|| {
+        let removed = wiretrace::cleanup::remove_listed();
+        eprintln!("\ninterrupted: {removed} temporary file(s) removed");
+        std::process::exit(INTERRUPTED);
+    });
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run_scan(&args),

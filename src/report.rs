@@ -47,6 +47,8 @@ pub fn write_atomic(
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
+    // Removed by the signal handler if the run is interrupted.
+    let _listing = crate::cleanup::Listing::new(tmp.path());
     {
         // Past the page cache where the file system allows (see `direct`).
         let mut w = DirectWriter::new(tmp.as_file(), tmp.path());

@@ -791,7 +791,7 @@ pub fn read_and_shingle(
 /// records of a plain JSONL input. The file goes when the scan's texts do.
 struct TextSpill {
     out: std::io::BufWriter<std::fs::File>,
-    path: tempfile::TempPath,
+    path: crate::cleanup::ListedPath,
     /// Bytes written so far (where the next record goes).
     end: u64,
     /// Records written.
@@ -811,7 +811,7 @@ impl TextSpill {
             .into_parts();
         Ok(TextSpill {
             out: std::io::BufWriter::with_capacity(1 << 20, file),
-            path,
+            path: crate::cleanup::ListedPath::new(path),
             end: 0,
             texts: 0,
         })
@@ -835,7 +835,7 @@ impl TextSpill {
 
     /// Flushes the file; returns it as a source, and the path that deletes
     /// it when dropped.
-    fn finish(self) -> Result<(ingest::Source, tempfile::TempPath)> {
+    fn finish(self) -> Result<(ingest::Source, crate::cleanup::ListedPath)> {
         let TextSpill { out, path, .. } = self;
         out.into_inner()
             .map_err(|e| crate::error::Error::io(&*path, e.into_error()))?;
@@ -940,7 +940,7 @@ pub enum Texts {
         /// Per document.
         refs: Vec<Option<TextRef>>,
         /// The temporary file of texts (deleted when the last clone goes).
-        spill: Option<std::sync::Arc<tempfile::TempPath>>,
+        spill: Option<std::sync::Arc<crate::cleanup::ListedPath>>,
     },
 }
 

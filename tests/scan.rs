@@ -1257,3 +1257,68 @@ fn a_byte_order_mark_before_the_first_record_is_not_a_bad_record() {
     assert_eq!(passages[0][8], words);
     assert_eq!(passages[0][9], words);
 }
+
+/// Ctrl-C in the middle of a run leaves none of its temporary files behind:
+/// here the texts of a compressed input, which the scan writes to `--out`
+/// (gigabytes at a million articles).
+#[cfg(unix)]
+#[test]
+fn an_interrupted_scan_leaves_no_temporary_files() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let w = Workdir::new();
+    let corpus = w.synth("c.jsonl", 3000, 4);
+    let gz = w.path("c.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(&std::fs::read(&corpus).unwrap()).unwrap();
+    enc.finish().unwrap();
+    let out = w.path("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wiretrace"))
+        .args([
+            "scan",
+            gz.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let temporary = |dir: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with("wiretrace-texts-") || n.starts_with(".wiretrace-"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Wait until the texts' file exists (it lives until the run's end).
+    let started = std::time::Instant::now();
+    while temporary(&out).is_empty() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the scan ended before its temporary file was seen"
+        );
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no temporary file appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(stderr(&o).contains("interrupted"), "{}", stderr(&o));
+    assert_eq!(temporary(&out), Vec::<String>::new());
+    assert!(!out.join("summary.json").exists());
+}

@@ -1322,3 +1322,37 @@ fn an_interrupted_scan_leaves_no_temporary_files() {
     assert_eq!(temporary(&out), Vec::<String>::new());
     assert!(!out.join("summary.json").exists());
 }
+
+/// Spreadsheets in locales with a decimal comma export CSV with semicolons;
+/// tab-separated exports are common too. The header row says which.
+#[test]
+fn semicolon_and_tab_separated_exports_are_read() {
+    let w = Workdir::new();
+    let text = "The city council voted on Tuesday to close the old bridge over the river \
+                for two years of repairs, officials said after a long public meeting.";
+    for (name, sep) in [("semi.csv", ";"), ("tabs.tsv", "\t")] {
+        let mut data = format!("id{sep}outlet{sep}text\n");
+        for (id, outlet) in [("a", "Le Matin, Lausanne"), ("b", "Der Bund")] {
+            data += &format!("{id}{sep}\"{outlet}\"{sep}\"{text}\"\n");
+        }
+        std::fs::write(w.path(name), data).unwrap();
+        let input = w.path(name);
+        let (out, _) = w.scan_to(
+            &format!("out-{name}"),
+            &[input.to_str().unwrap(), "--no-reworded"],
+        );
+        let s = common::summary(&out);
+        assert_eq!(s["records"]["scanned"], 2, "{name}");
+        let pairs = csv_rows(&out.join("pairs.csv"));
+        assert_eq!(
+            relation(&pairs, "a", "b").as_deref(),
+            Some("rerun"),
+            "{name}"
+        );
+        let stories = csv_rows(&out.join("stories.csv"));
+        assert!(
+            stories.iter().any(|r| r[2] == "Le Matin, Lausanne"),
+            "{name}"
+        );
+    }
+}

@@ -7,12 +7,14 @@ use crate::config::FieldMap;
 use crate::error::SkipReason;
 
 pub(crate) fn read(
-    stream: Box<dyn BufRead + Send>,
+    mut stream: Box<dyn BufRead + Send>,
     fields: &FieldMap,
     sink: &mut RawSink<'_>,
 ) -> Result<(), StreamError> {
     let names = field_names(fields);
+    let head = stream.fill_buf().map_err(|e| StreamError::Io(1, e))?;
     let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter(head))
         .flexible(false)
         .has_headers(true)
         .from_reader(stream);
@@ -58,6 +60,33 @@ pub(crate) fn read(
     }
 }
 
+/// The field separator the header row (the first line of `head`) uses:
+/// a comma, a semicolon (spreadsheets in locales whose decimal mark is a
+/// comma export CSV so) or a tab, whichever separates more fields outside
+/// quotes; a comma on a tie.
+fn delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let [comma, semicolon, tab] = counts;
+    if semicolon > comma && semicolon >= tab {
+        b';'
+    } else if tab > comma && tab > semicolon {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
 fn to_raw(
     record: &csv::ByteRecord,
     columns: &[Option<usize>],
@@ -92,4 +121,22 @@ fn to_raw(
         // Not re-read by offset (quoted fields and tags span lines): texts stay in memory.
         offset: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delimiter;
+
+    #[test]
+    fn the_header_row_names_the_separator() {
+        assert_eq!(delimiter(b"id,text,date\n1,a;b,x"), b',');
+        // A later row's commas do not count.
+        assert_eq!(delimiter(b"id;text;date\n1;a, b, c, d;x"), b';');
+        assert_eq!(delimiter(b"id\ttext\n1\ta;b"), b'\t');
+        // Inside quotes a separator is text.
+        assert_eq!(delimiter(b"\"id;x\",text\n"), b',');
+        // One column, or nothing read: a comma.
+        assert_eq!(delimiter(b"text\nhello"), b',');
+        assert_eq!(delimiter(b""), b',');
+    }
 }

@@ -112,6 +112,7 @@ pub(crate) struct RawFields {
 /// use std::path::Path;
 /// assert_eq!(format_of(Path::new("a/b.jsonl.zst")), Some(Format::Jsonl));
 /// assert_eq!(format_of(Path::new("reut2-000.sgm")), Some(Format::ReutersSgml));
+/// assert_eq!(format_of(Path::new("export.tsv")), Some(Format::Csv));
 /// assert_eq!(format_of(Path::new("notes.md")), None);
 /// ```
 pub fn format_of(path: &Path) -> Option<Format> {
@@ -125,7 +126,7 @@ pub fn format_of(path: &Path) -> Option<Format> {
     match ext {
         "txt" if !compressed => Some(Format::Text),
         "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
-        "csv" => Some(Format::Csv),
+        "csv" | "tsv" => Some(Format::Csv),
         "sgm" | "sgml" => Some(Format::ReutersSgml),
         _ => None,
     }

@@ -1356,3 +1356,82 @@ fn semicolon_and_tab_separated_exports_are_read() {
         );
     }
 }
+
+/// Many exports write `.json` as one array of records rather than JSON
+/// Lines: its records are read, numbered in place of lines; one that is not
+/// an object is a bad record, and a syntax error ends the file as one bad
+/// record that says so.
+#[test]
+fn a_json_array_file_is_read_record_by_record() {
+    let w = Workdir::new();
+    let text = "The city council voted on Tuesday to close the old bridge over the river \
+                for two years of repairs, officials said after a long public meeting.";
+    let records = serde_json::json!([
+        {"id": "a", "text": text, "extra": [1, {"deep": null}]},
+        42,
+        {"id": "b", "outlet": "Der Bund", "text": text},
+    ]);
+    std::fs::write(
+        w.path("export.json"),
+        serde_json::to_string_pretty(&records).unwrap(),
+    )
+    .unwrap();
+    let input = w.path("export.json");
+    let o = w.run(&[
+        "scan",
+        input.to_str().unwrap(),
+        "--out",
+        w.path("out").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "export.json:2: malformed_json: record 2 of the array: a number, not a JSON object"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let out = w.path("out");
+    let s = common::summary(&out);
+    assert_eq!(s["records"]["read"], 3);
+    assert_eq!(s["records"]["scanned"], 2);
+    let pairs = csv_rows(&out.join("pairs.csv"));
+    assert_eq!(relation(&pairs, "a", "b").as_deref(), Some("rerun"));
+    // The texts, which cannot be read again by offset, still reach the passages.
+    let passages = csv_rows(&out.join("passages.csv"));
+    assert_eq!(passages[0][8], text.trim_end_matches('.'));
+
+    // Cut short: the records before the break are read, the break is one
+    // bad record, and --strict stops there.
+    let whole = serde_json::to_string(&records).unwrap();
+    std::fs::write(w.path("cut.json"), &whole[..whole.len() - 40]).unwrap();
+    let cut = w.path("cut.json");
+    let o = w.run(&[
+        "scan",
+        cut.to_str().unwrap(),
+        "--out",
+        w.path("out-cut").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the rest of the file is not read"),
+        "{}",
+        stderr(&o)
+    );
+    let s = common::summary(&w.path("out-cut"));
+    assert_eq!(s["records"]["scanned"], 1);
+    assert_eq!(s["records"]["skipped"], 2);
+    let o = w.run(&[
+        "scan",
+        input.to_str().unwrap(),
+        "--out",
+        w.path("out-strict").to_str().unwrap(),
+        "--strict",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("record 2 of the array"),
+        "{}",
+        stderr(&o)
+    );
+}

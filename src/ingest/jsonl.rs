@@ -21,6 +21,9 @@ pub(crate) fn read(
     sink: &mut RawSink<'_>,
 ) -> Result<(), StreamError> {
     let names = field_names(fields);
+    if starts_array(&mut stream).map_err(|e| StreamError::Io(1, e))? {
+        return read_array(stream, &names, sink);
+    }
     let mut buf = Vec::with_capacity(1 << 16);
     let mut line_no = 0u64;
     let mut offset = 0u64;
@@ -54,6 +57,156 @@ pub(crate) fn read(
         });
         sink(line_no, raw)?;
     }
+}
+
+/// Whether the stream holds one JSON array rather than JSON Lines: its first
+/// byte past a byte-order mark and white space is `[` (nothing consumed).
+fn starts_array(stream: &mut dyn BufRead) -> std::io::Result<bool> {
+    let head = stream.fill_buf()?;
+    let head = head.strip_prefix(BOM).unwrap_or(head);
+    Ok(head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'['))
+}
+
+/// Reads a file that is one JSON array of records (as many exports write
+/// `.json`), streaming: records are numbered from 1 in place of lines, and
+/// have no offset (their texts are kept or spilled like CSV rows'). A
+/// record that is not an object is a bad record; a syntax error ends the
+/// file, reported as one bad record that says so.
+fn read_array(
+    mut stream: Box<dyn BufRead + Send>,
+    names: &[&str; 6],
+    sink: &mut RawSink<'_>,
+) -> Result<(), StreamError> {
+    if stream
+        .fill_buf()
+        .map_err(|e| StreamError::Io(1, e))?
+        .starts_with(BOM)
+    {
+        stream.consume(BOM.len());
+    }
+    let mut de = serde_json::Deserializer::from_reader(stream);
+    let (mut records, mut stopped) = (0u64, None);
+    let records_of = Records {
+        names,
+        sink,
+        records: &mut records,
+        stopped: &mut stopped,
+    };
+    let parsed = de::Deserializer::deserialize_seq(&mut de, records_of).and_then(|()| de.end());
+    if let Some(stop) = stopped {
+        return Err(stop);
+    }
+    match parsed {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_io() => Err(StreamError::Io(records + 1, e.into())),
+        Err(e) => Ok(sink(
+            records + 1,
+            Err((
+                SkipReason::MalformedJson,
+                format!(
+                    "record {} of the array: {e}; the rest of the file is not read",
+                    records + 1
+                ),
+            )),
+        )?),
+    }
+}
+
+/// The elements of a JSON array, each handed to the sink as it is parsed.
+struct Records<'a, 's> {
+    names: &'a [&'a str; 6],
+    sink: &'a mut RawSink<'s>,
+    records: &'a mut u64,
+    /// Why the sink stopped the run, if it did.
+    stopped: &'a mut Option<StreamError>,
+}
+
+impl<'de> Visitor<'de> for Records<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of records")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element_seed(Element { names: self.names })? {
+            *self.records += 1;
+            let n = *self.records;
+            let raw =
+                raw.map_err(|(why, detail)| (why, format!("record {n} of the array: {detail}")));
+            if let Err(e) = (self.sink)(n, raw) {
+                *self.stopped = Some(e.into());
+                return Err(de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One element of a JSON array: a record when it is an object.
+struct Element<'n> {
+    names: &'n [&'n str; 6],
+}
+
+type ElementResult = Result<RawFields, (SkipReason, String)>;
+
+impl<'de> DeserializeSeed<'de> for Element<'_> {
+    type Value = ElementResult;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<ElementResult, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Element<'_> {
+    type Value = ElementResult;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ElementResult, A::Error> {
+        let picker = Picker {
+            names: self.names,
+            text: String::new(),
+        };
+        Visitor::visit_map(picker, map).map(Ok)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<ElementResult, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(not_an_object("an array"))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<ElementResult, E> {
+        Ok(not_an_object("a string"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<ElementResult, E> {
+        Ok(not_an_object("a number"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<ElementResult, E> {
+        Ok(not_an_object("a number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<ElementResult, E> {
+        Ok(not_an_object("a number"))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<ElementResult, E> {
+        Ok(not_an_object("a boolean"))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<ElementResult, E> {
+        Ok(not_an_object("null"))
+    }
+}
+
+fn not_an_object(what: &str) -> ElementResult {
+    Err((
+        SkipReason::MalformedJson,
+        format!("{what}, not a JSON object"),
+    ))
 }
 
 /// The UTF-8 byte-order mark.

@@ -112,8 +112,10 @@ impl fmt::Display for Timestamp {
 }
 
 impl Timestamp {
-    /// Parses `YYYY-MM-DD`, optionally followed by `T` or a space,
-    /// `hh:mm[:ss[.fraction]]` and a zone (`Z` or `±hh:mm` / `±hhmm`).
+    /// Parses an ISO 8601 date, `YYYY-MM-DD`, optionally followed by `T`
+    /// or a space, `hh:mm[:ss[.fraction]]` and a zone (`Z` or `±hh:mm` /
+    /// `±hhmm`); or an RFC 2822 date as RSS feeds write it, `Wed, 12 Jan
+    /// 2022 18:00:00 GMT`. The text is kept as written.
     ///
     /// ```
     /// use wiretrace::document::Timestamp;
@@ -125,69 +127,140 @@ impl Timestamp {
     /// ```
     pub fn parse(text: &str) -> Option<Timestamp> {
         let s = text.trim();
-        let b = s.as_bytes();
-        if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-            return None;
-        }
-        let year = num(&b[0..4])?;
-        let month = num(&b[5..7])?;
-        let day = num(&b[8..10])?;
-        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-            return None;
-        }
-        let mut secs = days_from_civil(year, month, day) * 86_400;
-        let mut rest = &b[10..];
-        if !rest.is_empty() {
-            if rest[0] != b'T' && rest[0] != b' ' && rest[0] != b't' {
-                return None;
-            }
-            rest = &rest[1..];
-            if rest.len() < 5 || rest[2] != b':' {
-                return None;
-            }
-            let h = num(&rest[0..2])?;
-            let m = num(&rest[3..5])?;
-            if h > 23 || m > 59 {
-                return None;
-            }
-            secs += h * 3600 + m * 60;
-            rest = &rest[5..];
-            if rest.len() >= 3 && rest[0] == b':' {
-                let sec = num(&rest[1..3])?;
-                if sec > 60 {
-                    return None;
-                }
-                secs += sec;
-                rest = &rest[3..];
-                if !rest.is_empty() && (rest[0] == b'.' || rest[0] == b',') {
-                    let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
-                    if digits == 0 {
-                        return None;
-                    }
-                    rest = &rest[1 + digits..];
-                }
-            }
-            match rest {
-                [] | [b'Z'] | [b'z'] => {}
-                [sign @ (b'+' | b'-'), zone @ ..] => {
-                    let (zh, zm) = match zone {
-                        [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => {
-                            (num(&[*h1, *h2])?, num(&[*m1, *m2])?)
-                        }
-                        [h1, h2] => (num(&[*h1, *h2])?, 0),
-                        _ => return None,
-                    };
-                    let offset = zh * 3600 + zm * 60;
-                    secs += if *sign == b'+' { -offset } else { offset };
-                }
-                _ => return None,
-            }
-        }
+        let epoch_seconds = iso_8601(s).or_else(|| rfc_2822(s))?;
         Some(Timestamp {
-            epoch_seconds: secs,
+            epoch_seconds,
             text: s.to_string(),
         })
     }
+}
+
+/// The RFC 2822 date of e-mail, RSS feeds and HTTP headers, as epoch
+/// seconds: `[Day,] DD Mon YYYY hh:mm[:ss] [zone]`, the zone `±hhmm`, `GMT`,
+/// `UT`, `UTC`, `Z` or a North American one (`EST` ... `PDT`); none is UTC.
+///
+/// ```
+/// use wiretrace::document::Timestamp;
+/// let iso = Timestamp::parse("2022-01-12T18:00:00Z").unwrap();
+/// for rss in ["Wed, 12 Jan 2022 18:00:00 GMT", "12 jan 2022 13:00 -0500", "Wed, 12 Jan 2022 10:00:00 PST"] {
+///     assert_eq!(Timestamp::parse(rss).unwrap().epoch_seconds, iso.epoch_seconds, "{rss}");
+/// }
+/// assert!(Timestamp::parse("Wed, 32 Jan 2022 18:00:00 GMT").is_none());
+/// ```
+fn rfc_2822(s: &str) -> Option<i64> {
+    // The weekday says nothing the date does not.
+    let s = s.split_once(',').map_or(s, |(_, rest)| rest);
+    let mut parts = s.split_whitespace();
+    let day = num(parts.next()?.as_bytes())?;
+    let month = parts.next()?.to_ascii_lowercase();
+    let month = 1 + [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ]
+    .iter()
+    .position(|m| *m == month)? as i64;
+    let year = parts.next()?;
+    if year.len() != 4 {
+        return None;
+    }
+    let year = num(year.as_bytes())?;
+    if day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let mut clock = parts.next()?.split(':');
+    let h = num(clock.next()?.as_bytes())?;
+    let m = num(clock.next()?.as_bytes())?;
+    let sec = clock.next().map_or(Some(0), |x| num(x.as_bytes()))?;
+    if clock.next().is_some() || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let zone = match parts.next() {
+        None => 0,
+        Some(z) => match z.to_ascii_uppercase().as_str() {
+            "GMT" | "UT" | "UTC" | "Z" => 0,
+            "EDT" => -4 * 3600,
+            "EST" | "CDT" => -5 * 3600,
+            "CST" | "MDT" => -6 * 3600,
+            "MST" | "PDT" => -7 * 3600,
+            "PST" => -8 * 3600,
+            z => {
+                let (sign, digits) = z.split_at_checked(1)?;
+                let hhmm = num(digits.as_bytes()).filter(|_| digits.len() == 4)?;
+                let offset = hhmm / 100 * 3600 + hhmm % 100 * 60;
+                match sign {
+                    "+" => offset,
+                    "-" => -offset,
+                    _ => return None,
+                }
+            }
+        },
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec - zone)
+}
+
+/// An ISO 8601 date or date-time as epoch seconds (see [`Timestamp::parse`]).
+fn iso_8601(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = num(&b[0..4])?;
+    let month = num(&b[5..7])?;
+    let day = num(&b[8..10])?;
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let mut secs = days_from_civil(year, month, day) * 86_400;
+    let mut rest = &b[10..];
+    if !rest.is_empty() {
+        if rest[0] != b'T' && rest[0] != b' ' && rest[0] != b't' {
+            return None;
+        }
+        rest = &rest[1..];
+        if rest.len() < 5 || rest[2] != b':' {
+            return None;
+        }
+        let h = num(&rest[0..2])?;
+        let m = num(&rest[3..5])?;
+        if h > 23 || m > 59 {
+            return None;
+        }
+        secs += h * 3600 + m * 60;
+        rest = &rest[5..];
+        if rest.len() >= 3 && rest[0] == b':' {
+            let sec = num(&rest[1..3])?;
+            if sec > 60 {
+                return None;
+            }
+            secs += sec;
+            rest = &rest[3..];
+            if !rest.is_empty() && (rest[0] == b'.' || rest[0] == b',') {
+                let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                if digits == 0 {
+                    return None;
+                }
+                rest = &rest[1 + digits..];
+            }
+        }
+        match rest {
+            [] | [b'Z'] | [b'z'] => {}
+            [sign @ (b'+' | b'-'), zone @ ..] => {
+                let (zh, zm) = match zone {
+                    [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => {
+                        (num(&[*h1, *h2])?, num(&[*m1, *m2])?)
+                    }
+                    [h1, h2] => (num(&[*h1, *h2])?, 0),
+                    _ => return None,
+                };
+                let offset = zh * 3600 + zm * 60;
+                secs += if *sign == b'+' { -offset } else { offset };
+            }
+            _ => return None,
+        }
+    }
+    Some(secs)
 }
 
 fn num(b: &[u8]) -> Option<i64> {
@@ -238,6 +311,14 @@ mod tests {
         assert_eq!(t.epoch_seconds - base, 15 * 3600 + 60);
         let t = Timestamp::parse("1987-02-26T15:00:00-0500").unwrap();
         assert_eq!(t.epoch_seconds - base, 20 * 3600);
+        // RFC 2822, as RSS feeds write dates; the text stays as written.
+        let t = Timestamp::parse(" Thu, 26 Feb 1987 15:01:01 +0100 ").unwrap();
+        assert_eq!(t.epoch_seconds - base, 14 * 3600 + 61);
+        assert_eq!(t.text, "Thu, 26 Feb 1987 15:01:01 +0100");
+        let t = Timestamp::parse("26 FEB 1987 15:01").unwrap();
+        assert_eq!(t.epoch_seconds - base, 15 * 3600 + 60);
+        let t = Timestamp::parse("Thu, 26 Feb 1987 10:00:00 EST").unwrap();
+        assert_eq!(t.epoch_seconds - base, 15 * 3600);
     }
 
     #[test]
@@ -250,6 +331,13 @@ mod tests {
             "2022-01-01T25:00",
             "yesterday",
             "2022-01-01T10:00+5",
+            "Wed, 12 Jan 22 18:00 GMT",
+            "Wed, 12 Foo 2022 18:00 GMT",
+            "Wed, 12 Jan 2022",
+            "Wed, 12 Jan 2022 24:00 GMT",
+            "Wed, 12 Jan 2022 18:00 +05",
+            "Wed, 12 Jan 2022 18:00 GMT later",
+            "Sat, 29 Feb 2023 18:00 GMT",
         ] {
             assert!(Timestamp::parse(bad).is_none(), "{bad} should not parse");
         }

@@ -696,16 +696,9 @@ fn no_html_skips_the_page_and_changes_no_table() {
 /// way, the HTML page included.
 #[test]
 fn letting_texts_go_changes_no_report() {
-    use std::io::Write;
     let w = Workdir::new();
     let corpus = w.synth("c.jsonl", 1200, 4);
-    let gz = w.path("c.jsonl.gz");
-    let mut enc = flate2::write::GzEncoder::new(
-        std::fs::File::create(&gz).unwrap(),
-        flate2::Compression::fast(),
-    );
-    enc.write_all(&std::fs::read(&corpus).unwrap()).unwrap();
-    enc.finish().unwrap();
+    let gz = w.gzip("c.jsonl.gz", &std::fs::read(&corpus).unwrap());
     let modes: [(&str, &[&str]); 3] = [
         ("verbatim", &["--no-passages", "--no-reworded"]),
         ("reworded", &["--no-passages"]),
@@ -1000,7 +993,6 @@ fn the_readme_example_is_what_the_scan_prints() {
 
 #[test]
 fn compressed_input_keeps_no_texts_the_tables_do_not_need() {
-    use std::io::Write;
     let w = Workdir::new();
     let corpus = w.synth("c.jsonl", 600, 5);
     // Without headlines, so that the printed summary titles stories by
@@ -1012,14 +1004,9 @@ fn compressed_input_keeps_no_texts_the_tables_do_not_need() {
         lines.push_str(&v.to_string());
         lines.push('\n');
     }
-    let (plain, gz) = (w.path("untitled.jsonl"), w.path("untitled.jsonl.gz"));
+    let plain = w.path("untitled.jsonl");
     std::fs::write(&plain, &lines).unwrap();
-    let mut enc = flate2::write::GzEncoder::new(
-        std::fs::File::create(&gz).unwrap(),
-        flate2::Compression::fast(),
-    );
-    enc.write_all(lines.as_bytes()).unwrap();
-    enc.finish().unwrap();
+    let gz = w.gzip("untitled.jsonl.gz", lines.as_bytes());
     let scan = |input: &std::path::Path, out: &str, extra: &[&str]| {
         let mut args = vec![input.to_str().unwrap(), "--no-passages", "--no-reworded"];
         args.extend_from_slice(extra);
@@ -1264,17 +1251,10 @@ fn a_byte_order_mark_before_the_first_record_is_not_a_bad_record() {
 #[cfg(unix)]
 #[test]
 fn an_interrupted_scan_leaves_no_temporary_files() {
-    use std::io::Write;
     use std::process::{Command, Stdio};
     let w = Workdir::new();
     let corpus = w.synth("c.jsonl", 3000, 4);
-    let gz = w.path("c.jsonl.gz");
-    let mut enc = flate2::write::GzEncoder::new(
-        std::fs::File::create(&gz).unwrap(),
-        flate2::Compression::fast(),
-    );
-    enc.write_all(&std::fs::read(&corpus).unwrap()).unwrap();
-    enc.finish().unwrap();
+    let gz = w.gzip("c.jsonl.gz", &std::fs::read(&corpus).unwrap());
     let out = w.path("out");
     let mut child = Command::new(env!("CARGO_BIN_EXE_wiretrace"))
         .args([

@@ -75,6 +75,20 @@ impl Workdir {
         corpus
     }
 
+    /// Writes `data` gzip-compressed to `<workdir>/NAME` and returns its
+    /// path: an input the scan cannot read again by offset.
+    pub fn gzip(&self, name: &str, data: &[u8]) -> PathBuf {
+        use std::io::Write;
+        let path = self.path(name);
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap();
+        path
+    }
+
     /// Runs `wiretrace eval --truth TRUTH --report REPORT --json ...`,
     /// requires exit 0, and returns the run's output and the JSON scores.
     pub fn eval(&self, truth: &Path, report: &Path) -> (Output, serde_json::Value) {

@@ -114,8 +114,9 @@ impl fmt::Display for Timestamp {
 impl Timestamp {
     /// Parses an ISO 8601 date, `YYYY-MM-DD`, optionally followed by `T`
     /// or a space, `hh:mm[:ss[.fraction]]` and a zone (`Z` or `±hh:mm` /
-    /// `±hhmm`); or an RFC 2822 date as RSS feeds write it, `Wed, 12 Jan
-    /// 2022 18:00:00 GMT`. The text is kept as written.
+    /// `±hhmm`), or in the basic form (`20220112`, `20220112T180000Z`, and
+    /// GDELT's `20220112180000`); or an RFC 2822 date as RSS feeds write
+    /// it, `Wed, 12 Jan 2022 18:00:00 GMT`. The text is kept as written.
     ///
     /// ```
     /// use wiretrace::document::Timestamp;
@@ -127,7 +128,7 @@ impl Timestamp {
     /// ```
     pub fn parse(text: &str) -> Option<Timestamp> {
         let s = text.trim();
-        let epoch_seconds = iso_8601(s).or_else(|| rfc_2822(s))?;
+        let epoch_seconds = iso_8601(s).or_else(|| basic(s)).or_else(|| rfc_2822(s))?;
         Some(Timestamp {
             epoch_seconds,
             text: s.to_string(),
@@ -198,6 +199,51 @@ fn rfc_2822(s: &str) -> Option<i64> {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec - zone)
+}
+
+/// ISO 8601's basic (compact) forms as epoch seconds: `YYYYMMDD`,
+/// `YYYYMMDDThhmm[ss]` with an optional zone (`Z`, `±hhmm`, `±hh`), and
+/// GDELT's `YYYYMMDDhhmmss` (UTC); read by spelling them out for
+/// [`iso_8601`].
+///
+/// ```
+/// use wiretrace::document::Timestamp;
+/// let at = |s: &str| Timestamp::parse(s).map(|t| t.epoch_seconds);
+/// let iso = at("2022-01-12T18:30:00Z");
+/// assert_eq!(at("20220112T183000Z"), iso);
+/// assert_eq!(at("20220112183000"), iso);
+/// assert_eq!(at("20220112T1930+0100"), iso);
+/// assert_eq!(at("20220112"), at("2022-01-12"));
+/// assert_eq!(at("20221312"), None);
+/// ```
+fn basic(s: &str) -> Option<i64> {
+    let (date, rest) = s.split_at_checked(8)?;
+    if !date.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut ext = format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]);
+    let time = if rest.len() == 6 && rest.bytes().all(|c| c.is_ascii_digit()) {
+        rest
+    } else if let Some(time) = rest.strip_prefix(['T', 't']) {
+        time
+    } else if rest.is_empty() {
+        return iso_8601(&ext);
+    } else {
+        return None;
+    };
+    let digits = time.bytes().take_while(u8::is_ascii_digit).count();
+    let (clock, zone) = time.split_at(digits);
+    let (hm, ss) = match digits {
+        4 => (clock, None),
+        6 => (&clock[..4], Some(&clock[4..])),
+        _ => return None,
+    };
+    ext += &format!("T{}:{}", &hm[..2], &hm[2..]);
+    if let Some(ss) = ss {
+        ext += &format!(":{ss}");
+    }
+    ext += zone;
+    iso_8601(&ext)
 }
 
 /// An ISO 8601 date or date-time as epoch seconds (see [`Timestamp::parse`]).
@@ -338,6 +384,11 @@ mod tests {
             "Wed, 12 Jan 2022 18:00 +05",
             "Wed, 12 Jan 2022 18:00 GMT later",
             "Sat, 29 Feb 2023 18:00 GMT",
+            "2022011",
+            "20220112T18",
+            "20220112T1800+5",
+            "202201121800",
+            "20220112X1800",
         ] {
             assert!(Timestamp::parse(bad).is_none(), "{bad} should not parse");
         }

@@ -27,8 +27,8 @@ pub enum SkipReason {
     EmptyText,
     /// An id already seen earlier in this run; the first one wins.
     DuplicateId,
-    /// A `date` that is not an ISO 8601 date or date-time, nor an RFC 2822
-    /// date.
+    /// A `date` that is not an ISO 8601 date or date-time (extended or
+    /// basic), nor an RFC 2822 date.
     BadDate,
     /// A file (or a decompression stream) that could not be read.
     UnreadableFile,

@@ -115,8 +115,9 @@ impl Timestamp {
     /// Parses an ISO 8601 date, `YYYY-MM-DD`, optionally followed by `T`
     /// or a space, `hh:mm[:ss[.fraction]]` and a zone (`Z` or `±hh:mm` /
     /// `±hhmm`), or in the basic form (`20220112`, `20220112T180000Z`, and
-    /// GDELT's `20220112180000`); or an RFC 2822 date as RSS feeds write
-    /// it, `Wed, 12 Jan 2022 18:00:00 GMT`. The text is kept as written.
+    /// GDELT's `20220112180000`); an RFC 2822 date as RSS feeds write it,
+    /// `Wed, 12 Jan 2022 18:00:00 GMT`; or a Unix time in seconds or
+    /// milliseconds. The text is kept as written.
     ///
     /// ```
     /// use wiretrace::document::Timestamp;
@@ -128,7 +129,10 @@ impl Timestamp {
     /// ```
     pub fn parse(text: &str) -> Option<Timestamp> {
         let s = text.trim();
-        let epoch_seconds = iso_8601(s).or_else(|| basic(s)).or_else(|| rfc_2822(s))?;
+        let epoch_seconds = iso_8601(s)
+            .or_else(|| basic(s))
+            .or_else(|| rfc_2822(s))
+            .or_else(|| epoch(s))?;
         Some(Timestamp {
             epoch_seconds,
             text: s.to_string(),
@@ -244,6 +248,27 @@ fn basic(s: &str) -> Option<i64> {
     }
     ext += zone;
     iso_8601(&ext)
+}
+
+/// A Unix time, as scrapers and APIs often store dates: 9 or 10 digits of
+/// seconds (1973 to 2286) or 13 of milliseconds, read as seconds.
+///
+/// ```
+/// use wiretrace::document::Timestamp;
+/// let at = |s: &str| Timestamp::parse(s).map(|t| t.epoch_seconds);
+/// assert_eq!(at("1641945600"), at("2022-01-12"));
+/// assert_eq!(at("1641945600250"), at("2022-01-12"));
+/// assert_eq!(at("16419456002"), None);
+/// ```
+fn epoch(s: &str) -> Option<i64> {
+    if !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    match s.len() {
+        9 | 10 => num(s.as_bytes()),
+        13 => num(s.as_bytes()).map(|ms| ms / 1000),
+        _ => None,
+    }
 }
 
 /// An ISO 8601 date or date-time as epoch seconds (see [`Timestamp::parse`]).
@@ -389,6 +414,8 @@ mod tests {
             "20220112T1800+5",
             "202201121800",
             "20220112X1800",
+            "12345678901",
+            "-1641945600",
         ] {
             assert!(Timestamp::parse(bad).is_none(), "{bad} should not parse");
         }

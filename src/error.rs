@@ -28,7 +28,7 @@ pub enum SkipReason {
     /// An id already seen earlier in this run; the first one wins.
     DuplicateId,
     /// A `date` that is not an ISO 8601 date or date-time (extended or
-    /// basic), nor an RFC 2822 date.
+    /// basic), an RFC 2822 date or a Unix time.
     BadDate,
     /// A file (or a decompression stream) that could not be read.
     UnreadableFile,

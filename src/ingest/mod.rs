@@ -379,7 +379,9 @@ impl<'a> Reader<'a> {
             Some(d) => Some(Timestamp::parse(d).ok_or_else(|| {
                 (
                     SkipReason::BadDate,
-                    format!("record '{id}': '{d}' is not an ISO 8601 or RFC 2822 date"),
+                    format!(
+                        "record '{id}': '{d}' is not an ISO 8601 or RFC 2822 date, nor a Unix time"
+                    ),
                 )
             })?),
         };

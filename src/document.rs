@@ -84,7 +84,9 @@ impl Document {
 pub struct Timestamp {
     /// Seconds since the Unix epoch, UTC.
     pub epoch_seconds: i64,
-    /// The text it was parsed from.
+    /// How reports show it: an ISO 8601 date or date-time (extended form)
+    /// as written, any other form as ISO 8601 in UTC
+    /// (`2022-01-12T18:00:00Z`), so a report's date column sorts.
     pub text: String,
 }
 
@@ -117,7 +119,8 @@ impl Timestamp {
     /// `±hhmm`), or in the basic form (`20220112`, `20220112T180000Z`, and
     /// GDELT's `20220112180000`); an RFC 2822 date as RSS feeds write it,
     /// `Wed, 12 Jan 2022 18:00:00 GMT`; or a Unix time in seconds or
-    /// milliseconds. The text is kept as written.
+    /// milliseconds. Its [`Timestamp::text`] is the ISO 8601 text as
+    /// written, and the other forms in ISO 8601 UTC.
     ///
     /// ```
     /// use wiretrace::document::Timestamp;
@@ -129,13 +132,16 @@ impl Timestamp {
     /// ```
     pub fn parse(text: &str) -> Option<Timestamp> {
         let s = text.trim();
-        let epoch_seconds = iso_8601(s)
-            .or_else(|| basic(s))
-            .or_else(|| rfc_2822(s))
-            .or_else(|| epoch(s))?;
+        if let Some(epoch_seconds) = iso_8601(s) {
+            return Some(Timestamp {
+                epoch_seconds,
+                text: s.to_string(),
+            });
+        }
+        let epoch_seconds = basic(s).or_else(|| rfc_2822(s)).or_else(|| epoch(s))?;
         Some(Timestamp {
             epoch_seconds,
-            text: s.to_string(),
+            text: iso_utc(epoch_seconds),
         })
     }
 }
@@ -357,6 +363,35 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
+/// `YYYY-MM-DDThh:mm:ssZ` of epoch seconds.
+fn iso_utc(epoch_seconds: i64) -> String {
+    let (days, secs) = (
+        epoch_seconds.div_euclid(86_400),
+        epoch_seconds.rem_euclid(86_400),
+    );
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// The proleptic Gregorian date of a count of days since 1970-01-01, the
+/// inverse of [`days_from_civil`] (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -382,14 +417,35 @@ mod tests {
         assert_eq!(t.epoch_seconds - base, 15 * 3600 + 60);
         let t = Timestamp::parse("1987-02-26T15:00:00-0500").unwrap();
         assert_eq!(t.epoch_seconds - base, 20 * 3600);
-        // RFC 2822, as RSS feeds write dates; the text stays as written.
+        // RFC 2822, as RSS feeds write dates; reports show it in ISO 8601.
         let t = Timestamp::parse(" Thu, 26 Feb 1987 15:01:01 +0100 ").unwrap();
         assert_eq!(t.epoch_seconds - base, 14 * 3600 + 61);
-        assert_eq!(t.text, "Thu, 26 Feb 1987 15:01:01 +0100");
+        assert_eq!(t.text, "1987-02-26T14:01:01Z");
+        // An ISO 8601 date is shown as written.
+        let t = Timestamp::parse("1987-02-26T15:01:01+01:00").unwrap();
+        assert_eq!(t.text, "1987-02-26T15:01:01+01:00");
         let t = Timestamp::parse("26 FEB 1987 15:01").unwrap();
         assert_eq!(t.epoch_seconds - base, 15 * 3600 + 60);
         let t = Timestamp::parse("Thu, 26 Feb 1987 10:00:00 EST").unwrap();
         assert_eq!(t.epoch_seconds - base, 15 * 3600);
+    }
+
+    #[test]
+    fn other_forms_are_shown_in_iso_8601_utc() {
+        for (given, shown) in [
+            ("1641945600", "2022-01-12T00:00:00Z"),
+            ("1646006400500", "2022-02-28T00:00:00Z"),
+            ("20220112T183000+0100", "2022-01-12T17:30:00Z"),
+            ("Sat, 31 Dec 2016 23:59:60 GMT", "2017-01-01T00:00:00Z"),
+            ("999999999", "2001-09-09T01:46:39Z"),
+        ] {
+            assert_eq!(Timestamp::parse(given).unwrap().text, shown, "{given}");
+        }
+        // Day counts round-trip over four centuries around the epoch.
+        for days in (-146_097..146_097).step_by(97) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
     }
 
     #[test]

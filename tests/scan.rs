@@ -1415,3 +1415,37 @@ fn a_json_array_file_is_read_record_by_record() {
         stderr(&o)
     );
 }
+
+/// Dates in the forms dumps carry (RSS's RFC 2822, Unix times, GDELT's
+/// compact stamps) order a story like ISO 8601 ones, and the reports show
+/// them in ISO 8601 so the date column sorts.
+#[test]
+fn dates_in_other_forms_order_stories_and_show_in_iso() {
+    let w = Workdir::new();
+    let text = "The city council voted on Tuesday to close the old bridge over the river \
+                for two years of repairs, officials said after a long public meeting.";
+    let docs = [
+        ("rss", "Wed, 12 Jan 2022 18:00:00 GMT"),
+        ("unix", "1641945600"),
+        ("iso", "2022-01-13T09:00:00+01:00"),
+        ("gdelt", "20220112120000"),
+    ]
+    .map(|(id, date)| serde_json::json!({"id": id, "date": date, "text": text}));
+    write_jsonl(&w.path("dated.jsonl"), docs);
+    let input = w.path("dated.jsonl");
+    let (out, _) = w.scan_to("out", &[input.to_str().unwrap(), "--no-reworded"]);
+    let stories = csv_rows(&out.join("stories.csv"));
+    let rows: Vec<(&str, &str, &str)> = stories
+        .iter()
+        .map(|r| (r[1].as_str(), r[3].as_str(), r[4].as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("unix", "2022-01-12T00:00:00Z", "origin"),
+            ("gdelt", "2022-01-12T12:00:00Z", "rerun"),
+            ("rss", "2022-01-12T18:00:00Z", "rerun"),
+            ("iso", "2022-01-13T09:00:00+01:00", "rerun"),
+        ]
+    );
+}

@@ -363,8 +363,8 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
-/// `YYYY-MM-DDThh:mm:ssZ` of epoch seconds.
-fn iso_utc(epoch_seconds: i64) -> String {
+/// `YYYY-MM-DDThh:mm:ssZ` of epoch seconds (also how `synth` dates articles).
+pub(crate) fn iso_utc(epoch_seconds: i64) -> String {
     let (days, secs) = (
         epoch_seconds.div_euclid(86_400),
         epoch_seconds.rem_euclid(86_400),

@@ -461,7 +461,7 @@ impl Generator {
             text.push_str(&piece.text);
             chars += n;
         }
-        let date = iso_date(p.date);
+        let date = crate::document::iso_utc(p.date);
         let url = format!("https://{}/news/{}", p.domain, id);
         let line = serde_json::to_string(&Article {
             id: &id,
@@ -934,25 +934,4 @@ pub fn ocr_noise(text: &str, rate: f64, rng: &mut impl Rng) -> String {
         }
     }
     out
-}
-
-fn iso_date(epoch: i64) -> String {
-    let days = epoch.div_euclid(86_400);
-    let secs = epoch.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
 }

@@ -21,12 +21,15 @@ pub(crate) fn read(
     sink: &mut RawSink<'_>,
 ) -> Result<(), StreamError> {
     let names = field_names(fields);
+    // A byte-order mark (as Windows tools write UTF-8) is not part of the
+    // first record; offsets count past it, so that record reads back the
+    // same.
+    let mut offset = skip_mark(&mut stream).map_err(|e| StreamError::Io(1, e))?;
     if starts_array(&mut stream).map_err(|e| StreamError::Io(1, e))? {
         return read_array(stream, &names, sink);
     }
     let mut buf = Vec::with_capacity(1 << 16);
     let mut line_no = 0u64;
-    let mut offset = 0u64;
     loop {
         buf.clear();
         let n = stream
@@ -36,17 +39,9 @@ pub(crate) fn read(
             return Ok(());
         }
         line_no += 1;
-        // A byte-order mark before the first record (as Windows tools
-        // write UTF-8) is not part of it; its offset is past the mark, so
-        // the record reads back the same.
-        let mark = if line_no == 1 && buf.starts_with(BOM) {
-            BOM.len()
-        } else {
-            0
-        };
-        let start = offset + mark as u64;
+        let start = offset;
         offset += n as u64;
-        let line = trim_line(&buf[mark..]);
+        let line = trim_line(&buf);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -59,11 +54,20 @@ pub(crate) fn read(
     }
 }
 
+/// Consumes a UTF-8 byte-order mark at the start of `stream`; returns the
+/// bytes consumed.
+fn skip_mark(stream: &mut dyn BufRead) -> std::io::Result<u64> {
+    if !stream.fill_buf()?.starts_with(BOM) {
+        return Ok(0);
+    }
+    stream.consume(BOM.len());
+    Ok(BOM.len() as u64)
+}
+
 /// Whether the stream holds one JSON array rather than JSON Lines: its first
-/// byte past a byte-order mark and white space is `[` (nothing consumed).
+/// byte past white space is `[` (nothing consumed).
 fn starts_array(stream: &mut dyn BufRead) -> std::io::Result<bool> {
     let head = stream.fill_buf()?;
-    let head = head.strip_prefix(BOM).unwrap_or(head);
     Ok(head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'['))
 }
 
@@ -73,17 +77,10 @@ fn starts_array(stream: &mut dyn BufRead) -> std::io::Result<bool> {
 /// record that is not an object is a bad record; a syntax error ends the
 /// file, reported as one bad record that says so.
 fn read_array(
-    mut stream: Box<dyn BufRead + Send>,
+    stream: Box<dyn BufRead + Send>,
     names: &[&str; 6],
     sink: &mut RawSink<'_>,
 ) -> Result<(), StreamError> {
-    if stream
-        .fill_buf()
-        .map_err(|e| StreamError::Io(1, e))?
-        .starts_with(BOM)
-    {
-        stream.consume(BOM.len());
-    }
     let mut de = serde_json::Deserializer::from_reader(stream);
     let (mut records, mut stopped) = (0u64, None);
     let records_of = Records {

@@ -99,14 +99,13 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     // A run that would outgrow the machine, or the disk it spills to, says
     // so before it starts.
-    if let Ok(sources) = wiretrace::ingest::discover(&args.input.inputs, &cfg.ingest) {
-        let memory = wiretrace::scan::memory_warning(
-            &sources,
-            &cfg,
-            wiretrace::scan::machine_memory_bytes(),
-        );
+    if let Ok(sources) = wiretrace::ingest::discover(&args.input.inputs, &cfg.ingest)
+        && let Some(input) = wiretrace::scan::InputSize::of(&sources)
+    {
+        let memory =
+            wiretrace::scan::memory_warning(input, &cfg, wiretrace::scan::machine_memory_bytes());
         let free = wiretrace::report::free_bytes(&cfg.spill_dir());
-        let disk = wiretrace::scan::disk_warning(&sources, &cfg, free);
+        let disk = wiretrace::scan::disk_warning(input, &cfg, free);
         for warning in memory.into_iter().chain(disk) {
             eprintln!("warning: {warning}");
         }

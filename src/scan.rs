@@ -426,12 +426,42 @@ const PEAK_PER_INPUT_BYTE: (f64, f64) = (2.1, 1.0);
 /// to five times).
 const COMPRESSED_EXPANDS: u64 = 3;
 
-/// About how much memory a scan of this input will reach, in bytes:
-/// `plain` bytes of uncompressed input and `compressed` bytes of `.gz` or
-/// `.zst` input (counted at their least expansion). `None` when the peak
-/// does not grow with the input's bytes: the verbatim pipeline under
-/// `--memory-limit` (about 1.5 KB per article).
-pub fn expected_peak_bytes(plain: u64, compressed: u64, cfg: &ScanConfig) -> Option<u64> {
+/// The size of a scan's inputs, read before it starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InputSize {
+    /// Bytes of inputs that can be read again by offset (plain files).
+    pub plain: u64,
+    /// Bytes of compressed inputs (`.gz`, `.zst`).
+    pub compressed: u64,
+}
+
+impl InputSize {
+    /// The sizes of `sources`; `None` when one is unknown (stdin).
+    pub fn of(sources: &[ingest::Source]) -> Option<InputSize> {
+        let mut size = InputSize::default();
+        for s in sources {
+            let bytes = std::fs::metadata(&s.path).ok()?.len();
+            if ingest::is_seekable(&s.path) {
+                size.plain += bytes;
+            } else {
+                size.compressed += bytes;
+            }
+        }
+        Some(size)
+    }
+
+    /// The least the inputs hold uncompressed (compressed bytes counted at
+    /// their least expansion).
+    pub fn uncompressed(self) -> u64 {
+        self.plain
+            .saturating_add(self.compressed.saturating_mul(COMPRESSED_EXPANDS))
+    }
+}
+
+/// About how much memory a scan of `input` will reach, in bytes. `None`
+/// when the peak does not grow with the input's bytes: the verbatim
+/// pipeline under `--memory-limit` (about 1.5 KB per article).
+pub fn expected_peak_bytes(input: InputSize, cfg: &ScanConfig) -> Option<u64> {
     let view = cfg.align.enabled || cfg.reword.enabled;
     if !view && cfg.memory_limit.is_some() {
         return None;
@@ -441,8 +471,7 @@ pub fn expected_peak_bytes(plain: u64, compressed: u64, cfg: &ScanConfig) -> Opt
     } else {
         PEAK_PER_INPUT_BYTE.1
     };
-    let bytes = plain.saturating_add(compressed.saturating_mul(COMPRESSED_EXPANDS));
-    Some((bytes as f64 * per_byte) as u64)
+    Some((input.uncompressed() as f64 * per_byte) as u64)
 }
 
 /// A warning to print before the scan when its expected peak
@@ -451,13 +480,9 @@ pub fn expected_peak_bytes(plain: u64, compressed: u64, cfg: &ScanConfig) -> Opt
 /// the limit does not bound (passages, the reworded view and the page need
 /// the texts and their analyses in memory). `None` when it fits, or when
 /// the figures are unknown (stdin, a system without `/proc/meminfo`).
-pub fn memory_warning(
-    sources: &[ingest::Source],
-    cfg: &ScanConfig,
-    machine: Option<u64>,
-) -> Option<String> {
-    let (plain, compressed) = input_bytes(sources)?;
-    let need = expected_peak_bytes(plain, compressed, cfg)?;
+pub fn memory_warning(input: InputSize, cfg: &ScanConfig, machine: Option<u64>) -> Option<String> {
+    let InputSize { plain, compressed } = input;
+    let need = expected_peak_bytes(input, cfg)?;
     let over_machine = machine.filter(|&m| need > m);
     let over_limit = cfg.memory_limit.filter(|&l| need > l);
     if over_machine.is_none() && over_limit.is_none() {
@@ -501,21 +526,6 @@ pub fn memory_warning(
     ))
 }
 
-/// Bytes of the inputs that can be read again by offset (plain files) and
-/// of those that cannot (compressed); `None` when a size is unknown (stdin).
-fn input_bytes(sources: &[ingest::Source]) -> Option<(u64, u64)> {
-    let (mut plain, mut compressed) = (0u64, 0u64);
-    for s in sources {
-        let bytes = std::fs::metadata(&s.path).ok()?.len();
-        if ingest::is_seekable(&s.path) {
-            plain += bytes;
-        } else {
-            compressed += bytes;
-        }
-    }
-    Some((plain, compressed))
-}
-
 /// Bytes of shingle sets per byte of (uncompressed) input: four bytes a
 /// shingle, about one shingle a word (2.9 GB for the 4.6 GB of 1M
 /// `wiretrace synth` articles).
@@ -529,15 +539,9 @@ const SETS_PER_INPUT_BYTE: f64 = 0.6;
 /// pairs need more besides (at 10M articles the spill directory held about
 /// one byte per input byte). `None` without a limit, or when it fits or a
 /// figure is unknown.
-pub fn disk_warning(
-    sources: &[ingest::Source],
-    cfg: &ScanConfig,
-    free: Option<u64>,
-) -> Option<String> {
+pub fn disk_warning(input: InputSize, cfg: &ScanConfig, free: Option<u64>) -> Option<String> {
     let share = cfg.spill_share()?;
-    let (plain, compressed) = input_bytes(sources)?;
-    let input = plain.saturating_add(compressed.saturating_mul(COMPRESSED_EXPANDS));
-    let sets = (input as f64 * SETS_PER_INPUT_BYTE) as u64;
+    let sets = (input.uncompressed() as f64 * SETS_PER_INPUT_BYTE) as u64;
     let free = free?;
     // Sets within their quarter of the limit stay in memory.
     if sets <= share || sets <= free {
@@ -1918,18 +1922,39 @@ mod tests {
 mod memory_estimate_tests {
     use super::*;
 
-    /// One plain input of 10,000 bytes, in a directory kept while the
-    /// test runs.
-    fn input_of_10_kb() -> (tempfile::TempDir, Vec<ingest::Source>) {
+    /// 10,000 bytes of plain input.
+    const TEN_KB: InputSize = InputSize {
+        plain: 10_000,
+        compressed: 0,
+    };
+
+    #[test]
+    fn input_sizes_are_read_by_kind() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.jsonl");
-        std::fs::write(&path, vec![b'x'; 10_000]).unwrap();
-        let sources = vec![ingest::Source {
-            path,
-            format: crate::config::Format::Jsonl,
-            text_id: None,
-        }];
-        (dir, sources)
+        let source = |name: &str, bytes: usize| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, vec![b'x'; bytes]).unwrap();
+            ingest::Source {
+                path,
+                format: crate::config::Format::Jsonl,
+                text_id: None,
+            }
+        };
+        let sources = [source("a.jsonl", 10_000), source("b.jsonl.gz", 100)];
+        let size = InputSize::of(&sources).unwrap();
+        assert_eq!(
+            size,
+            InputSize {
+                plain: 10_000,
+                compressed: 100
+            }
+        );
+        assert_eq!(size.uncompressed(), 10_300);
+        let gone = ingest::Source {
+            path: dir.path().join("missing.jsonl"),
+            ..sources[0].clone()
+        };
+        assert_eq!(InputSize::of(&[gone]), None);
     }
 
     #[test]
@@ -1937,77 +1962,73 @@ mod memory_estimate_tests {
         let mut cfg = ScanConfig::default();
         // With passages and the view: 2.1 bytes per byte; compressed bytes
         // count three times.
-        assert_eq!(expected_peak_bytes(1000, 0, &cfg), Some(2100));
-        assert_eq!(expected_peak_bytes(1000, 100, &cfg), Some(2730));
+        let input = |plain, compressed| InputSize { plain, compressed };
+        assert_eq!(expected_peak_bytes(input(1000, 0), &cfg), Some(2100));
+        assert_eq!(expected_peak_bytes(input(1000, 100), &cfg), Some(2730));
         cfg.align.enabled = false;
         cfg.reword.enabled = false;
-        assert_eq!(expected_peak_bytes(1000, 0, &cfg), Some(1000));
+        assert_eq!(expected_peak_bytes(input(1000, 0), &cfg), Some(1000));
         // The verbatim pipeline under a limit does not grow by the byte.
         cfg.memory_limit = Some(1 << 30);
-        assert_eq!(expected_peak_bytes(1000, 0, &cfg), None);
+        assert_eq!(expected_peak_bytes(input(1000, 0), &cfg), None);
 
-        let (_dir, sources) = input_of_10_kb();
         let default = ScanConfig::default();
         // 21 kB needed: a machine of 20 kB is warned, one of 30 kB is not,
         // nor one whose memory is unknown.
-        let warning = memory_warning(&sources, &default, Some(20_000)).expect("too small");
+        let warning = memory_warning(TEN_KB, &default, Some(20_000)).expect("too small");
         assert!(
             warning.contains("--no-passages --no-reworded --no-html"),
             "{warning}"
         );
-        assert_eq!(memory_warning(&sources, &default, Some(30_000)), None);
-        assert_eq!(memory_warning(&sources, &default, None), None);
-        assert_eq!(memory_warning(&sources, &cfg, Some(1)), None, "bounded");
+        assert_eq!(memory_warning(TEN_KB, &default, Some(30_000)), None);
+        assert_eq!(memory_warning(TEN_KB, &default, None), None);
+        assert_eq!(memory_warning(TEN_KB, &cfg, Some(1)), None, "bounded");
         // A limit the mode does not honour is named, whatever the machine.
         let unbounded = ScanConfig {
             memory_limit: Some(15_000),
             ..ScanConfig::default()
         };
-        let warning = memory_warning(&sources, &unbounded, Some(1 << 40)).expect("over the limit");
+        let warning = memory_warning(TEN_KB, &unbounded, Some(1 << 40)).expect("over the limit");
         assert!(warning.contains("--memory-limit's"), "{warning}");
         assert!(
             warning.contains("bounds only the verbatim pipeline"),
             "{warning}"
         );
         assert!(!warning.contains("machine"), "{warning}");
-        let warning = memory_warning(&sources, &unbounded, Some(20_000)).expect("over both");
+        let warning = memory_warning(TEN_KB, &unbounded, Some(20_000)).expect("over both");
         assert!(warning.contains("and this machine's"), "{warning}");
         let roomy = ScanConfig {
             memory_limit: Some(30_000),
             ..ScanConfig::default()
         };
-        assert_eq!(memory_warning(&sources, &roomy, Some(1 << 40)), None);
-        assert_eq!(memory_warning(&sources, &roomy, None), None);
+        assert_eq!(memory_warning(TEN_KB, &roomy, Some(1 << 40)), None);
+        assert_eq!(memory_warning(TEN_KB, &roomy, None), None);
     }
 
     #[test]
     fn a_spill_the_disk_cannot_hold_is_warned_of() {
-        let (dir, sources) = input_of_10_kb();
         let bounded = ScanConfig {
             memory_limit: Some(4_000),
-            spill_dir: Some(dir.path().join("out")),
+            spill_dir: Some("/tmp/spill-here".into()),
             ..ScanConfig::default()
         };
         // 6 kB of sets for 10 kB of input.
-        let warning = disk_warning(&sources, &bounded, Some(5_000)).expect("too little disk");
+        let warning = disk_warning(TEN_KB, &bounded, Some(5_000)).expect("too little disk");
         assert!(
             warning.contains("6 kB") && warning.contains("5 kB free"),
             "{warning}"
         );
-        assert!(warning.contains("out"), "{warning}");
-        assert_eq!(disk_warning(&sources, &bounded, Some(7_000)), None);
-        assert_eq!(disk_warning(&sources, &bounded, None), None);
+        assert!(warning.contains("in /tmp/spill-here,"), "{warning}");
+        assert_eq!(disk_warning(TEN_KB, &bounded, Some(7_000)), None);
+        assert_eq!(disk_warning(TEN_KB, &bounded, None), None);
         // Without a limit nothing is spilled, nor when the sets fit in a
         // quarter of it.
-        assert_eq!(
-            disk_warning(&sources, &ScanConfig::default(), Some(0)),
-            None
-        );
+        assert_eq!(disk_warning(TEN_KB, &ScanConfig::default(), Some(0)), None);
         let roomy = ScanConfig {
             memory_limit: Some(1 << 30),
             ..bounded.clone()
         };
-        assert_eq!(disk_warning(&sources, &roomy, Some(0)), None);
+        assert_eq!(disk_warning(TEN_KB, &roomy, Some(0)), None);
     }
 }
 

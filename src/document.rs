@@ -267,9 +267,7 @@ fn basic(s: &str) -> Option<i64> {
 /// assert_eq!(at("16419456002"), None);
 /// ```
 fn epoch(s: &str) -> Option<i64> {
-    if !s.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
+    // `num` takes digits only.
     match s.len() {
         9 | 10 => num(s.as_bytes()),
         13 => num(s.as_bytes()).map(|ms| ms / 1000),
